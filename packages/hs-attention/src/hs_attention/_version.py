@@ -1,0 +1,3 @@
+"""The single version source of hs-attention."""
+
+__version__ = "0.1.0"
