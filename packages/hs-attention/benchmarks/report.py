@@ -37,7 +37,10 @@ def table(rows: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---:|---:|",
     ]
     order = {"ssa_module": 0, "ssa_linears": 1, "global_module": 2, "global_core": 3}
-    for r in sorted(rows, key=lambda r: (r["device"], r["dtype"], order.get(r["op"], 9), r["grid"], r["mode"], r["backend"])):
+    for r in sorted(
+        rows,
+        key=lambda r: (r["device"], r["dtype"], order.get(r["op"], 9), r["grid"], r["mode"], r["backend"]),
+    ):
         out.append(
             f"| {r['op']} | {r['grid']} | {r['device']} | {r['dtype']} | {r['backend']} | {r['mode']} "
             f"| {r['ms']:.1f} | {r['peak_mib']:.1f} |"
@@ -56,32 +59,64 @@ def targets(rows: list[dict]) -> list[str]:
     floor = find(rows, op="ssa_linears", grid="det32", device="cpu")
     if ref and fast:
         speed, mem = ref["ms"] / fast["ms"], fast["peak_mib"] / ref["peak_mib"]
-        check("CPU 32x32 fwd+bwd: fast path >= 3x faster than reference", speed >= 3, f"{speed:.2f}x ({fast['ms']:.0f} vs {ref['ms']:.0f} ms)")
-        check("CPU 32x32 fwd+bwd: fast path <= 0.5x reference peak memory", mem <= 0.5, f"{mem:.2f}x ({fast['peak_mib']:.0f} vs {ref['peak_mib']:.0f} MiB)")
+        check(
+            "CPU 32x32 fwd+bwd: fast path >= 3x faster than reference",
+            speed >= 3,
+            f"{speed:.2f}x ({fast['ms']:.0f} vs {ref['ms']:.0f} ms)",
+        )
+        check(
+            "CPU 32x32 fwd+bwd: fast path <= 0.5x reference peak memory",
+            mem <= 0.5,
+            f"{mem:.2f}x ({fast['peak_mib']:.0f} vs {ref['peak_mib']:.0f} MiB)",
+        )
     if fast and floor:
         ratio = fast["ms"] / floor["ms"]
-        check("CPU 32x32: SSA module within 1.3x of its linear layers alone", ratio <= 1.3, f"{ratio:.2f}x ({fast['ms']:.0f} vs {floor['ms']:.0f} ms)")
+        check(
+            "CPU 32x32: SSA module within 1.3x of its linear layers alone",
+            ratio <= 1.3,
+            f"{ratio:.2f}x ({fast['ms']:.0f} vs {floor['ms']:.0f} ms)",
+        )
     for mode in ("fwd", "fwd+bwd"):
         naive = find(rows, op="global_core", grid="n1024", device="cpu", backend="naive", mode=mode)
         sdpa = find(rows, op="global_core", grid="n1024", device="cpu", backend="sdpa", mode=mode)
         if naive and sdpa:
             speed = naive["ms"] / sdpa["ms"]
-            check(f"CPU global core {mode} at 1024 tokens: SDPA >= 2x faster than naive", speed >= 2, f"{speed:.2f}x ({sdpa['ms']:.0f} vs {naive['ms']:.0f} ms)")
+            check(
+                f"CPU global core {mode} at 1024 tokens: SDPA >= 2x faster than naive",
+                speed >= 2,
+                f"{speed:.2f}x ({sdpa['ms']:.0f} vs {naive['ms']:.0f} ms)",
+            )
     for backend in ("naive", "sdpa"):
         small = find(rows, op="global_core", grid="n1024", device="cpu", backend=backend, mode="fwd")
         big = find(rows, op="global_core", grid="n2048", device="cpu", backend=backend, mode="fwd")
         if small and big:
             growth = big["peak_mib"] / max(small["peak_mib"], 1e-9)
             if backend == "sdpa":
-                check("CPU global core fwd: SDPA memory does not grow with n^2 (1024 -> 2048 tokens < 3x)", growth < 3, f"{growth:.2f}x")
+                check(
+                    "CPU global core fwd: SDPA memory does not grow with n^2 (1024 -> 2048 tokens < 3x)",
+                    growth < 3,
+                    f"{growth:.2f}x",
+                )
             else:
                 lines.append(f"- (naive for comparison: {growth:.2f}x from 1024 to 2048 tokens)")
     for dtype in ("float32", "bfloat16"):
-        ref = find(rows, op="ssa_module", grid="det32", device="cuda", dtype=dtype, backend="reference", mode="fwd+bwd")
-        fast = find(rows, op="ssa_module", grid="det32", device="cuda", dtype=dtype, backend="triton", mode="fwd+bwd")
+        ref = find(
+            rows,
+            op="ssa_module",
+            grid="det32",
+            device="cuda",
+            dtype=dtype,
+            backend="reference",
+            mode="fwd+bwd",
+        )
+        fast = find(
+            rows, op="ssa_module", grid="det32", device="cuda", dtype=dtype, backend="triton", mode="fwd+bwd"
+        )
         if ref and fast:
             speed = ref["ms"] / fast["ms"]
-            check(f"GPU 32x32 {dtype} fwd+bwd: fused >= 5x faster than reference", speed >= 5, f"{speed:.2f}x")
+            check(
+                f"GPU 32x32 {dtype} fwd+bwd: fused >= 5x faster than reference", speed >= 5, f"{speed:.2f}x"
+            )
     if not find(rows, device="cuda"):
         lines.append("- GPU targets: not measured (no CUDA device in this run)")
     return lines

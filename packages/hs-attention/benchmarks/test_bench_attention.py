@@ -60,7 +60,9 @@ CASES = [(d, dt, g, be) for d in DEVICES for dt in _dtypes(d) for g in GRIDS for
 
 
 @pytest.mark.parametrize("mode", ["fwd", "fwd+bwd"])
-@pytest.mark.parametrize(("device", "dtype", "grid", "which"), CASES, ids=lambda v: str(v).replace("torch.", ""))
+@pytest.mark.parametrize(
+    ("device", "dtype", "grid", "which"), CASES, ids=lambda v: str(v).replace("torch.", "")
+)
 def test_ssa_module(benchmark, device: str, dtype: torch.dtype, grid: str, which: str, mode: str) -> None:
     """The whole SparseSamplingAttention layer (qkv, offsets, sampling, projection)."""
     backend = which if which == "reference" else ("triton" if device == "cuda" else "cpu")
@@ -83,7 +85,9 @@ def test_ssa_module(benchmark, device: str, dtype: torch.dtype, grid: str, which
     _run(benchmark, fn, device, info | {"dtype": str(dtype).replace("torch.", ""), "tokens": b * h * w})
 
 
-@pytest.mark.parametrize(("device", "dtype", "grid"), [(d, dt, g) for d in DEVICES for dt in _dtypes(d) for g in GRIDS])
+@pytest.mark.parametrize(
+    ("device", "dtype", "grid"), [(d, dt, g) for d in DEVICES for dt in _dtypes(d) for g in GRIDS]
+)
 def test_ssa_linears_floor(benchmark, device: str, dtype: torch.dtype, grid: str) -> None:
     """Only the layer's own linear maps (qkv, offsets from q, projection), forward + backward: the
     floor that any SSA implementation pays."""
@@ -103,23 +107,33 @@ def test_ssa_linears_floor(benchmark, device: str, dtype: torch.dtype, grid: str
     _run(benchmark, fn, device, info | {"dtype": str(dtype).replace("torch.", ""), "tokens": b * h * w})
 
 
-GLOBAL_CORE = [(d, dt, n, be) for d in DEVICES for dt in _dtypes(d) for n in (1024, 2048) for be in ("naive", "sdpa")]
+GLOBAL_CORE = [
+    (d, dt, n, be) for d in DEVICES for dt in _dtypes(d) for n in (1024, 2048) for be in ("naive", "sdpa")
+]
 
 
 @pytest.mark.parametrize("mode", ["fwd", "fwd+bwd"])
-@pytest.mark.parametrize(("device", "dtype", "n", "backend"), GLOBAL_CORE, ids=lambda v: str(v).replace("torch.", ""))
-def test_global_attention_core(benchmark, device: str, dtype: torch.dtype, n: int, backend: str, mode: str) -> None:
+@pytest.mark.parametrize(
+    ("device", "dtype", "n", "backend"), GLOBAL_CORE, ids=lambda v: str(v).replace("torch.", "")
+)
+def test_global_attention_core(
+    benchmark, device: str, dtype: torch.dtype, n: int, backend: str, mode: str
+) -> None:
     """softmax(q kᵀ) v alone (no projections), batch 2, 12 heads of 64: naive vs SDPA."""
     gen = torch.Generator().manual_seed(0)
     q, k, v = (
-        torch.randn(2, n, HEADS, DIM // HEADS, generator=gen).to(device=device, dtype=dtype).requires_grad_(mode != "fwd")
+        torch.randn(2, n, HEADS, DIM // HEADS, generator=gen)
+        .to(device=device, dtype=dtype)
+        .requires_grad_(mode != "fwd")
         for _ in range(3)
     )
 
     def core() -> torch.Tensor:
         if backend == "naive":
             return global_attention_reference(q, k, v)
-        out = torch.nn.functional.scaled_dot_product_attention(*(rearrange(t, "b n m d -> b m n d") for t in (q, k, v)))
+        out = torch.nn.functional.scaled_dot_product_attention(
+            *(rearrange(t, "b n m d -> b m n d") for t in (q, k, v))
+        )
         return rearrange(out, "b m n d -> b n m d")
 
     def fn() -> None:
@@ -133,7 +147,10 @@ def test_global_attention_core(benchmark, device: str, dtype: torch.dtype, n: in
     _run(benchmark, fn, device, info | {"dtype": str(dtype).replace("torch.", ""), "tokens": 2 * n})
 
 
-@pytest.mark.parametrize(("device", "dtype", "grid", "backend"), [(d, dt, g, be) for d in DEVICES for dt in _dtypes(d) for g in GRIDS for be in ("naive", "auto")])
+@pytest.mark.parametrize(
+    ("device", "dtype", "grid", "backend"),
+    [(d, dt, g, be) for d in DEVICES for dt in _dtypes(d) for g in GRIDS for be in ("naive", "auto")],
+)
 def test_global_attention_module(benchmark, device: str, dtype: torch.dtype, grid: str, backend: str) -> None:
     """The whole GlobalAttention layer (the 4 global blocks of every HyperSIGMA size), forward + backward."""
     b, h, w = GRIDS[grid]
