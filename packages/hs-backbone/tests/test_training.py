@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from pathlib import Path
@@ -35,7 +36,9 @@ class _Encoder(nn.Module):
         super().__init__()
         self.patch_embed = nn.Linear(3, dim)
         self.pos_embed = nn.Parameter(torch.zeros(1, 5, dim))
-        self.blocks = nn.ModuleList(nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim)) for _ in range(depth))
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim)) for _ in range(depth)
+        )
 
     def no_weight_decay(self) -> set[str]:
         return {"pos_embed"}
@@ -94,7 +97,7 @@ def test_warmup_cosine_shape() -> None:
     assert s.lr_at(60) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.5)))
     assert s.lr_at(110) == pytest.approx(0.1)
     lrs = [s.lr_at(i) for i in range(10, 111)]
-    assert all(a >= b for a, b in zip(lrs, lrs[1:]))  # monotone after warm-up
+    assert all(a >= b for a, b in itertools.pairwise(lrs))  # monotone after warm-up
     opt = build_adamw(_TwoBranch(), lr=1.0, layer_decay=0.5)
     s.apply(opt, 60)
     scales = {round(g["lr"] / s.lr_at(60), 9) for g in opt.param_groups}
@@ -103,7 +106,9 @@ def test_warmup_cosine_shape() -> None:
         WarmupCosine(1.0, total_steps=5, warmup_steps=6)
 
 
-def test_atomic_save_keeps_the_old_file_when_the_disk_fills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_save_keeps_the_old_file_when_the_disk_fills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "last.pt"
     atomic_save({"step": 1, "w": torch.ones(3)}, path)
 
@@ -120,12 +125,12 @@ def test_atomic_save_keeps_the_old_file_when_the_disk_fills(tmp_path: Path, monk
 
 
 def test_load_checkpoint_errors_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="missing.pt: checkpoint not found"):
+    with pytest.raises(CheckpointError, match=r"missing\.pt: checkpoint not found"):
         load_checkpoint(tmp_path / "missing.pt")
     good = atomic_save({"a": torch.zeros(100)}, tmp_path / "good.pt")
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(good.read_bytes()[:200])
-    with pytest.raises(CheckpointError, match="truncated.pt: cannot read checkpoint"):
+    with pytest.raises(CheckpointError, match=r"truncated\.pt: cannot read checkpoint"):
         load_checkpoint(truncated)
     atomic_save([1, 2], tmp_path / "list.pt")
     with pytest.raises(CheckpointError, match="expected a dict checkpoint, found list"):
@@ -135,9 +140,9 @@ def test_load_checkpoint_errors_name_the_file(tmp_path: Path) -> None:
 def test_rng_state_round_trip(tmp_path: Path) -> None:
     state = capture_rng_state()
     atomic_save(state, tmp_path / "rng.pt")
-    first = (random.random(), np.random.rand(), torch.rand(2))
+    first = (random.random(), np.random.rand(), torch.rand(2))  # noqa: NPY002 (global RNG on purpose)
     restore_rng_state(load_checkpoint(tmp_path / "rng.pt"))
-    second = (random.random(), np.random.rand(), torch.rand(2))
+    second = (random.random(), np.random.rand(), torch.rand(2))  # noqa: NPY002
     assert first[0] == second[0] and first[1] == second[1] and torch.equal(first[2], second[2])
 
 
@@ -163,8 +168,13 @@ def _setup(out_dir: Path | None, epochs: int = 3):
     opt = build_adamw(model, lr=1e-2, weight_decay=0.05)
     steps = len(data) // 8
     schedule = WarmupCosine(1e-2, total_steps=epochs * steps, warmup_steps=2)
-    cfg = TrainConfig(epochs=epochs, steps_per_epoch=steps, out_dir=str(out_dir) if out_dir else None,
-                      checkpoint_every=3, progress=False)
+    cfg = TrainConfig(
+        epochs=epochs,
+        steps_per_epoch=steps,
+        out_dir=str(out_dir) if out_dir else None,
+        checkpoint_every=3,
+        progress=False,
+    )
 
     def step_fn(m, batch):
         x, y = batch
@@ -185,7 +195,7 @@ def test_a_killed_and_resumed_run_matches_an_uninterrupted_one(tmp_path: Path) -
     model_a, trainer_a, loader = _setup(tmp_path / "a")
     history_a = trainer_a.fit(loader)
 
-    model_b, trainer_b, loader = _setup(tmp_path / "b")
+    _, trainer_b, loader = _setup(tmp_path / "b")
     original_step = trainer_b._train_step
 
     def dying_step(batch):
@@ -197,7 +207,7 @@ def test_a_killed_and_resumed_run_matches_an_uninterrupted_one(tmp_path: Path) -
     with pytest.raises(_Kill):
         trainer_b.fit(loader)
     torch.manual_seed(123)  # a new process would start with a different RNG: resume must restore it
-    np.random.seed(7)
+    np.random.seed(7)  # noqa: NPY002
     model_c, trainer_c, loader = _setup(tmp_path / "b")
     history_c = trainer_c.fit(loader)
 
@@ -208,15 +218,15 @@ def test_a_killed_and_resumed_run_matches_an_uninterrupted_one(tmp_path: Path) -
 
 
 def test_non_finite_loss_stops_the_run() -> None:
-    model, trainer, loader = _setup(None)
+    _, trainer, loader = _setup(None)
     trainer.step_fn = lambda m, b: (m(b[0]).sum() * float("nan"), {})
-    with pytest.raises(NonFiniteLossError, match="step 0 .* loss is nan"):
+    with pytest.raises(NonFiniteLossError, match=r"step 0 .* loss is nan"):
         trainer.fit(loader)
 
 
 @pytest.mark.parametrize("amp", ["bf16", "fp16"])
 def test_mixed_precision_runs_and_saves_the_scaler(tmp_path: Path, amp: str) -> None:
-    model, trainer, loader = _setup(tmp_path, epochs=1)
+    _, trainer, loader = _setup(tmp_path, epochs=1)
     trainer.config.amp = amp
     trainer.scaler = torch.amp.GradScaler("cpu", enabled=amp == "fp16")
     history = trainer.fit(loader)

@@ -218,7 +218,8 @@ class Trainer:
         return Path(self.config.out_dir) / "last.pt" if self.config.out_dir else None
 
     def _unwrapped(self) -> nn.Module:
-        return self.model.module if hasattr(self.model, "module") else self.model
+        inner = getattr(self.model, "module", self.model)  # DDP / FSDP wrappers keep the model in .module
+        return inner if isinstance(inner, nn.Module) else self.model
 
     def state_dict(self) -> dict:
         return {
@@ -265,7 +266,13 @@ class Trainer:
         rng = path.with_name(f"rng.rank{self.rank}.pt")
         if rng.is_file():
             restore_rng_state(load_checkpoint(rng))
-        log.info("resumed %s at epoch %d, batch %d (step %d)", path, self.epoch, self.batch_in_epoch, self.global_step)
+        log.info(
+            "resumed %s at epoch %d, batch %d (step %d)",
+            path,
+            self.epoch,
+            self.batch_in_epoch,
+            self.global_step,
+        )
         return True
 
     # ------------------------------------------------------------------ the loop
@@ -278,7 +285,8 @@ class Trainer:
             loss, metrics = self.step_fn(self.model, batch)
         if not torch.isfinite(loss.detach()).all():
             raise NonFiniteLossError(
-                f"step {self.global_step} (epoch {self.epoch}, batch {self.batch_in_epoch}): loss is {loss.item()}"
+                f"step {self.global_step} (epoch {self.epoch}, batch {self.batch_in_epoch}): "
+                f"loss is {loss.item()}"
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()

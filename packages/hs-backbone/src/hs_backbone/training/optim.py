@@ -38,12 +38,14 @@ _BLOCK = re.compile(r"(?:^|\.)blocks\.(\d+)\.")
 
 
 def layer_id(name: str, num_layers: int, embedding_names: Iterable[str] = EMBEDDING_NAMES) -> int:
-    """The depth of parameter ``name``: 0 for embeddings, ``i + 1`` in block ``i``, else ``num_layers + 1``."""
+    """Depth of parameter ``name``: 0 for embeddings, ``i + 1`` in block ``i``, else ``num_layers + 1``."""
     match = _BLOCK.search(name)
     if match:
         block = int(match.group(1))
         if block >= num_layers:
-            raise ValueError(f"num_layers: parameter {name!r} sits in block {block}, but num_layers={num_layers}")
+            raise ValueError(
+                f"num_layers: parameter {name!r} sits in block {block}, but num_layers={num_layers}"
+            )
         return block + 1
     parts = name.split(".")
     if any(part in embedding_names for part in parts):
@@ -144,7 +146,9 @@ class WarmupCosine:
         if self.total_steps < 1:
             raise ValueError(f"total_steps: expected >= 1, got {self.total_steps}")
         if not 0 <= self.warmup_steps <= self.total_steps:
-            raise ValueError(f"warmup_steps: expected 0..total_steps={self.total_steps}, got {self.warmup_steps}")
+            raise ValueError(
+                f"warmup_steps: expected 0..total_steps={self.total_steps}, got {self.warmup_steps}"
+            )
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:

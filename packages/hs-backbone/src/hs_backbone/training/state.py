@@ -79,10 +79,11 @@ def capture_rng_state() -> dict:
     try:
         import numpy as np
 
-        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        legacy = np.random.get_state(legacy=True)  # noqa: NPY002 (the global RNG code seeds with np.random.seed)
+        kind, keys, pos, has_gauss, cached = legacy
         state["numpy"] = {
-            "kind": kind,
-            "keys": torch.from_numpy(keys.astype("int64")),
+            "kind": str(kind),
+            "keys": torch.from_numpy(np.asarray(keys).astype("int64")),
             "pos": int(pos),
             "has_gauss": int(has_gauss),
             "cached_gaussian": float(cached),
@@ -105,7 +106,7 @@ def restore_rng_state(state: dict) -> None:
         import numpy as np
 
         s = state["numpy"]
-        np.random.set_state(
+        np.random.set_state(  # noqa: NPY002
             (s["kind"], s["keys"].numpy().astype("uint32"), s["pos"], s["has_gauss"], s["cached_gaussian"])
         )
     if "cuda" in state and torch.cuda.is_available():
