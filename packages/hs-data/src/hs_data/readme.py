@@ -37,12 +37,8 @@ def _shared(info: DatasetInfo) -> str:
 
 
 def _source(info: DatasetInfo) -> str:
-    shared = [f for f in info.files if f.shared]
-    if shared and shared[0].source.startswith("github:"):
-        repo = shared[0].source.split(":", 1)[1].split("@", 1)[0]
-        return f"GitHub {repo}"
-    url = next((u for f in info.files for u in f.urls), "")
-    return url or info.homepage or "-"
+    """The distribution page (homepage), else the first canonical URL."""
+    return info.homepage or next((u for f in info.files for u in f.urls), "") or "-"
 
 
 def registry_markdown_table() -> str:
