@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from hs_data.synthetic import implant_changes, make_synthetic_scene
 
 
@@ -16,7 +15,9 @@ def test_label_marks_exactly_the_changed_pixels() -> None:
     assert not changed[out["label"] == 0].any()
     assert changed[out["label"] == 1].mean() > 0.9  # a donor pixel can equal the replaced one by chance
     for r0, c0, rh, rw, dr, dc, angle in out["regions"]:
-        np.testing.assert_array_equal(out["image_post"][:, r0 : r0 + rh, c0 : c0 + rw], image[:, dr : dr + rh, dc : dc + rw])
+        np.testing.assert_array_equal(
+            out["image_post"][:, r0 : r0 + rh, c0 : c0 + rw], image[:, dr : dr + rh, dc : dc + rw]
+        )
         assert angle >= 5.0
 
 

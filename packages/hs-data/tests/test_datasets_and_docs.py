@@ -5,11 +5,10 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
+import hs_data
 import numpy as np
 import pytest
 import torch
-
-import hs_data
 from hs_data import get_dataset_info, list_datasets
 from hs_data.datasets import TileDataset, to_tensors
 from hs_data.readme import registry_markdown_table, update_readme
@@ -54,7 +53,9 @@ def test_registry_invariants() -> None:
 def test_real_and_synthetic_rows_never_mix() -> None:
     for name in list_datasets(synthetic=True):
         info = get_dataset_info(name)
-        assert ("SYNTHETIC" in info.title.upper() or "SIMULATED" in info.title.upper()) and not info.hypersigma
+        assert (
+            "SYNTHETIC" in info.title.upper() or "SIMULATED" in info.title.upper()
+        ) and not info.hypersigma
     assert "semisyn_cd_salinas_a" not in list_datasets(synthetic=False)
 
 

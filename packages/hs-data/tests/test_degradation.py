@@ -7,14 +7,19 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from hs_data.synthetic.degradation import bicubic_downsample, cubic_kernel, imresize, make_sr_pair, resize_weights
+from hs_data.synthetic.degradation import (
+    bicubic_downsample,
+    cubic_kernel,
+    imresize,
+    make_sr_pair,
+    resize_weights,
+)
 
 
 def loop_resize_1d(x: np.ndarray, out_len: int, scale: float) -> np.ndarray:
     """MATLAB imresize along one axis, written as explicit loops over output and input pixels (float64)."""
     n = x.shape[0]
-    out = np.zeros((out_len,) + x.shape[1:])
+    out = np.zeros((out_len, *x.shape[1:]))
     kscale = scale if scale < 1 else 1.0
     support = 2.0 / kscale
     for i in range(out_len):
@@ -25,7 +30,9 @@ def loop_resize_1d(x: np.ndarray, out_len: int, scale: float) -> np.ndarray:
             t = abs(u - k) * kscale
             if t >= 2:
                 continue
-            wgt = kscale * ((1.5 * t**3 - 2.5 * t**2 + 1) if t <= 1 else (-0.5 * t**3 + 2.5 * t**2 - 4 * t + 2))
+            wgt = kscale * (
+                (1.5 * t**3 - 2.5 * t**2 + 1) if t <= 1 else (-0.5 * t**3 + 2.5 * t**2 - 4 * t + 2)
+            )
             src = k
             while src < 0 or src >= n:  # mirror: -1 -> 0, n -> n-1
                 src = -src - 1 if src < 0 else 2 * n - 1 - src
@@ -35,7 +42,9 @@ def loop_resize_1d(x: np.ndarray, out_len: int, scale: float) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize(("size", "scale"), [((9, 12), 0.5), ((16, 16), 0.25), ((13, 10), 0.6), ((8, 8), 1.5)])
+@pytest.mark.parametrize(
+    ("size", "scale"), [((9, 12), 0.5), ((16, 16), 0.25), ((13, 10), 0.6), ((8, 8), 1.5)]
+)
 def test_matches_loop_reference(size: tuple[int, int], scale: float) -> None:
     x = np.random.default_rng(0).random((3, *size))
     oh, ow = math.ceil(scale * size[0]), math.ceil(scale * size[1])
@@ -67,6 +76,8 @@ def test_sr_pair_crops_and_keeps_types() -> None:
     pair = make_sr_pair(hr, 4)
     assert pair["image_hr"].shape == (5, 32, 40) and pair["image_lr"].shape == (5, 8, 10)
     assert isinstance(pair["image_lr"], torch.Tensor) and pair["image_lr"].dtype == torch.float32
-    np.testing.assert_allclose(pair["image_lr"].numpy(), bicubic_downsample(hr[:, :32, :40].numpy(), 4), rtol=1e-6)
+    np.testing.assert_allclose(
+        pair["image_lr"].numpy(), bicubic_downsample(hr[:, :32, :40].numpy(), 4), rtol=1e-6
+    )
     with pytest.raises(ValueError, match="not a multiple of 8"):
         bicubic_downsample(np.zeros((1, 12, 16)), 8)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import hs_data
 import numpy as np
 import pytest
-
-import hs_data
 from hs_data import ChecksumError, DatasetNotFoundError, DownloadError, download_url, load_scene, sha256sum
 from hs_data.download import resolve_file
 
@@ -44,7 +43,9 @@ def test_dropped_connection_resumes_with_range(data_root: Path, http_server, tmp
     assert not dest.with_name(dest.name + ".part").exists()
 
 
-def test_dropped_connection_without_range_support_refetches(data_root: Path, http_server, tmp_path: Path) -> None:
+def test_dropped_connection_without_range_support_refetches(
+    data_root: Path, http_server, tmp_path: Path
+) -> None:
     server = http_server(data_root)
     server.behaviour.drop_after = 200_000
     server.behaviour.ranges = False
@@ -65,7 +66,9 @@ def test_partial_file_from_an_earlier_run_is_resumed(data_root: Path, http_serve
     assert server.behaviour.requests == [("/" + SMALL, "bytes=123456-")]
 
 
-def test_corrupted_download_raises_and_leaves_good_cache_untouched(data_root: Path, http_server, tmp_path: Path) -> None:
+def test_corrupted_download_raises_and_leaves_good_cache_untouched(
+    data_root: Path, http_server, tmp_path: Path
+) -> None:
     server = http_server(data_root)
     server.behaviour.corrupt = True
     dest = tmp_path / "cache" / SMALL
@@ -80,7 +83,9 @@ def test_corrupted_download_raises_and_leaves_good_cache_untouched(data_root: Pa
     assert not dest.with_name(dest.name + ".part").exists()  # bad bytes deleted
 
 
-def test_corrupted_resumed_download_is_refetched_once_then_raises(data_root: Path, http_server, tmp_path: Path) -> None:
+def test_corrupted_resumed_download_is_refetched_once_then_raises(
+    data_root: Path, http_server, tmp_path: Path
+) -> None:
     server = http_server(data_root)
     server.behaviour.corrupt = True
     server.behaviour.drop_after = 100_000
@@ -91,7 +96,9 @@ def test_corrupted_resumed_download_is_refetched_once_then_raises(data_root: Pat
     assert [r for _, r in server.behaviour.requests] == [None, "bytes=100000-", None]
 
 
-def test_bad_cached_file_is_replaced_only_by_a_verified_download(data_root: Path, http_server, tmp_path: Path) -> None:
+def test_bad_cached_file_is_replaced_only_by_a_verified_download(
+    data_root: Path, http_server, tmp_path: Path
+) -> None:
     server = http_server(data_root)
     cache = tmp_path / "cache"
     bad = cache / SMALL
@@ -123,4 +130,11 @@ def test_download_false_says_how_to_get_it(tmp_path: Path) -> None:
 def test_unreachable_server_fails_after_bounded_retries(tmp_path: Path) -> None:
     # port 9 on loopback (discard): nothing listens there in the test environment
     with pytest.raises(DownloadError, match="attempts"):
-        download_url("http://127.0.0.1:9/x.mat", tmp_path / "x.mat", sha256=MOFFETT_SHA, retries=1, backoff=0.01, timeout=2)
+        download_url(
+            "http://127.0.0.1:9/x.mat",
+            tmp_path / "x.mat",
+            sha256=MOFFETT_SHA,
+            retries=1,
+            backoff=0.01,
+            timeout=2,
+        )

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import scipy.io
 import tifffile
-
 from hs_data import DataFormatError
 from hs_data.io import read_array, read_bmp, read_envi, read_mat, read_npy, read_tiff
 
@@ -48,7 +47,9 @@ def test_mat_v5_and_v73_give_the_same_arrays(tmp_path: Path, arrays: dict[str, n
 
 
 @pytest.mark.parametrize("version", ["v5", "v73"])
-def test_missing_key_names_file_and_lists_keys(tmp_path: Path, arrays: dict[str, np.ndarray], version: str) -> None:
+def test_missing_key_names_file_and_lists_keys(
+    tmp_path: Path, arrays: dict[str, np.ndarray], version: str
+) -> None:
     path = tmp_path / f"{version}.mat"
     if version == "v5":
         scipy.io.savemat(path, arrays)
@@ -61,7 +62,9 @@ def test_missing_key_names_file_and_lists_keys(tmp_path: Path, arrays: dict[str,
 
 
 @pytest.mark.parametrize("cut", [10, 200, 0.5, -8])
-def test_truncated_mat_raises_naming_the_file(tmp_path: Path, arrays: dict[str, np.ndarray], cut: float) -> None:
+def test_truncated_mat_raises_naming_the_file(
+    tmp_path: Path, arrays: dict[str, np.ndarray], cut: float
+) -> None:
     scipy.io.savemat(tmp_path / "ok.mat", arrays, do_compression=True)
     data = (tmp_path / "ok.mat").read_bytes()
     n = int(cut * len(data)) if isinstance(cut, float) else (cut if cut > 0 else len(data) + cut)
@@ -80,14 +83,16 @@ def test_corrupted_v73_raises(tmp_path: Path, arrays: dict[str, np.ndarray]) -> 
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nothere.mat"):
+    with pytest.raises(FileNotFoundError, match=r"nothere\.mat"):
         read_mat(tmp_path / "nothere.mat")
 
 
 def test_tiff_layouts_come_back_band_first(tmp_path: Path) -> None:
     cube = np.arange(4 * 6 * 3, dtype=np.uint16).reshape(4, 6, 3)  # (h, w, c)
     tifffile.imwrite(tmp_path / "contig.tif", cube, photometric="rgb", planarconfig="contig")
-    tifffile.imwrite(tmp_path / "separate.tif", cube.transpose(2, 0, 1), photometric="minisblack", planarconfig="separate")
+    tifffile.imwrite(
+        tmp_path / "separate.tif", cube.transpose(2, 0, 1), photometric="minisblack", planarconfig="separate"
+    )
     tifffile.imwrite(tmp_path / "map.tif", cube[..., 0])
     np.testing.assert_array_equal(read_tiff(tmp_path / "contig.tif"), cube.transpose(2, 0, 1))
     np.testing.assert_array_equal(read_tiff(tmp_path / "separate.tif"), cube.transpose(2, 0, 1))

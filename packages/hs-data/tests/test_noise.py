@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
-
 from hs_data.synthetic import noise
 
 
@@ -20,7 +21,7 @@ FUNCS = [
     lambda x, s: noise.impulse(x, seed=s),
     lambda x, s: noise.stripes(x, seed=s),
     lambda x, s: noise.deadlines(x, seed=s),
-    *[(lambda k: lambda x, s: noise.noise_case(x, k, seed=s))(k) for k in range(1, 6)],
+    *[functools.partial(lambda k, x, s: noise.noise_case(x, k, seed=s), k) for k in range(1, 6)],
 ]
 
 

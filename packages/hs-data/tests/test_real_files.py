@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hs_data
 import numpy as np
 import pytest
-
-import hs_data
 from hs_data import get_dataset_info, list_datasets, load_scene, sha256sum
 from hs_data.io import read_array, read_mat
 
@@ -23,7 +22,9 @@ def _registered_files() -> dict[str, hs_data.FileSpec]:
 
 
 def test_every_file_of_sha256sums_is_registered_with_its_digest(data_root: Path) -> None:
-    listed = dict(reversed(line.split()) for line in (data_root / "SHA256SUMS").read_text().splitlines() if line.strip())
+    listed = dict(
+        reversed(line.split()) for line in (data_root / "SHA256SUMS").read_text().splitlines() if line.strip()
+    )
     registered = _registered_files()
     assert set(listed) == set(registered), set(listed) ^ set(registered)
     assert len(listed) == 47

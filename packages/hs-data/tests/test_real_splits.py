@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import ndimage
-
 from hs_data import load_scene
 from hs_data._catalog import INDIAN_PINES_DISJOINT_TO_GT
 from hs_data.io import read_mat
 from hs_data.splits import derive_class_mapping, official_split, spatially_disjoint_split
+from scipy import ndimage
 
 
 def min_chebyshev_distance_to(part_mask: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -35,7 +34,9 @@ def test_houston_official_maps(data_root: Path) -> None:
 
 
 def test_indian_pines_disjoint_mapping_is_derived_from_the_data(data_root: Path) -> None:
-    raw = read_mat(data_root / "classification/indian_pines/indianpines_disjoint_dset.mat")["indianpines_disjoint_dset"]
+    raw = read_mat(data_root / "classification/indian_pines/indianpines_disjoint_dset.mat")[
+        "indianpines_disjoint_dset"
+    ]
     gt = load_scene("indian_pines", data_root, keys=("label",))["label"]
     derived = derive_class_mapping(raw, gt)
     assert derived == dict(INDIAN_PINES_DISJOINT_TO_GT)
@@ -59,7 +60,9 @@ def test_indian_pines_disjoint_split(data_root: Path) -> None:
 def test_spatially_disjoint_split_leaks_nothing_on_real_gt(data_root: Path, name: str, radius: int) -> None:
     gt = load_scene(name, data_root, keys=("label",))["label"]
     block = 32 if name == "indian_pines" else 64
-    split = spatially_disjoint_split(gt, block_size=block, patch_radius=radius, val_fraction=0.1, seed=3, dataset=name)
+    split = spatially_disjoint_split(
+        gt, block_size=block, patch_radius=radius, val_fraction=0.1, seed=3, dataset=name
+    )
     assert split.train.size > 0 and split.test.size > 0
     # no training pixel within Chebyshev distance r of a test or validation pixel, i.e. no
     # (2r+1)^2 training patch contains one

@@ -10,8 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.io
-
-from hs_data import ChecksumError, DataFormatError, DatasetInfo, DatasetNotFoundError, FileSpec, Role, load_scene
+from hs_data import (
+    ChecksumError,
+    DataFormatError,
+    DatasetInfo,
+    DatasetNotFoundError,
+    FileSpec,
+    Role,
+    load_scene,
+)
 from hs_data import registry as reg
 from hs_data.download import sha256sum
 
@@ -36,7 +43,13 @@ def make_dataset(tmp_path: Path) -> Iterator[Callable[..., str]]:
             scipy.io.savemat(path, content)
             specs.append(FileSpec(rel, sha256sum(path) if with_sha else None, path.stat().st_size))
         name = f"tmp_dataset_{len(names)}"
-        defaults: dict[str, Any] = {"task": "classification", "sensor": "test", "height": 6, "width": 5, "bands": 4}
+        defaults: dict[str, Any] = {
+            "task": "classification",
+            "sensor": "test",
+            "height": 6,
+            "width": 5,
+            "bands": 4,
+        }
         reg.register_dataset(
             DatasetInfo(name=name, title=name, files=tuple(specs), roles=roles, **(defaults | info_kw)),
             overwrite=True,
@@ -78,7 +91,9 @@ def test_bands_by_pixels_is_column_major(make_dataset: Callable[..., str], tmp_p
     np.testing.assert_allclose(load_scene(name, tmp_path / "root")["image"], cube, rtol=1e-6)
 
 
-def test_nan_band_is_masked_and_logged(make_dataset: Callable[..., str], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_nan_band_is_masked_and_logged(
+    make_dataset: Callable[..., str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     cube = np.random.default_rng(2).random((6, 5, 4))
     cube[2, 3, 1] = np.nan
     cube[0, 0, 3] = np.inf
@@ -117,19 +132,33 @@ def test_mismatched_cube_and_label(make_dataset: Callable[..., str], tmp_path: P
 
 def test_wrong_size_against_registry(make_dataset: Callable[..., str], tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-    name = make_dataset({"img.mat": {"x": _cube(rng, h=7)}}, {"image": Role("img.mat", "x", "hwc")}, task="denoising")
+    name = make_dataset(
+        {"img.mat": {"x": _cube(rng, h=7)}}, {"image": Role("img.mat", "x", "hwc")}, task="denoising"
+    )
     with pytest.raises(DataFormatError, match=r"img\.mat.*\(7, 5\).*\(6, 5\)"):
         load_scene(name, tmp_path / "root")
 
 
 def test_wrong_key(make_dataset: Callable[..., str], tmp_path: Path) -> None:
-    name = make_dataset({"img.mat": {"data": _cube(np.random.default_rng(4))}}, {"image": Role("img.mat", "x", "hwc")}, task="denoising")
-    with pytest.raises(DataFormatError, match=r"img\.mat: missing key\(s\) \['x'\]; keys present: \['data'\]"):
+    name = make_dataset(
+        {"img.mat": {"data": _cube(np.random.default_rng(4))}},
+        {"image": Role("img.mat", "x", "hwc")},
+        task="denoising",
+    )
+    with pytest.raises(
+        DataFormatError, match=r"img\.mat: missing key\(s\) \['x'\]; keys present: \['data'\]"
+    ):
         load_scene(name, tmp_path / "root")
 
 
-def test_checksum_mismatch_shows_expected_and_actual(make_dataset: Callable[..., str], tmp_path: Path) -> None:
-    name = make_dataset({"img.mat": {"x": _cube(np.random.default_rng(5))}}, {"image": Role("img.mat", "x", "hwc")}, task="denoising")
+def test_checksum_mismatch_shows_expected_and_actual(
+    make_dataset: Callable[..., str], tmp_path: Path
+) -> None:
+    name = make_dataset(
+        {"img.mat": {"x": _cube(np.random.default_rng(5))}},
+        {"image": Role("img.mat", "x", "hwc")},
+        task="denoising",
+    )
     path = tmp_path / "root" / "img.mat"
     expected = sha256sum(path)
     path.write_bytes(path.read_bytes()[:-7])  # truncated after registration
@@ -153,12 +182,18 @@ def test_missing_file_and_partial_keys(make_dataset: Callable[..., str], tmp_pat
     (tmp_path / "root" / "img.mat").unlink()
     with pytest.raises(DatasetNotFoundError) as err:
         load_scene(name, tmp_path / "root")
-    assert "img.mat not found" in str(err.value) and "ask the test" in str(err.value) and "['label', 'mask']" in str(err.value)
+    assert (
+        "img.mat not found" in str(err.value)
+        and "ask the test" in str(err.value)
+        and "['label', 'mask']" in str(err.value)
+    )
     assert load_scene(name, tmp_path / "root", keys=("label",))["label"].sum() == 30
 
 
 def test_remap_and_unknown_code(make_dataset: Callable[..., str], tmp_path: Path) -> None:
-    raw = np.array([[1, 2, 0, 2, 1]] * 6, dtype=np.uint8)  # upstream CD codes: 1 changed, 2 unchanged, 0 unknown
+    raw = np.array(
+        [[1, 2, 0, 2, 1]] * 6, dtype=np.uint8
+    )  # upstream CD codes: 1 changed, 2 unchanged, 0 unknown
     name = make_dataset(
         {"cd.mat": {"GT": raw}},
         {"label": Role("cd.mat", "GT", "hw", remap=((1, 1), (2, 0), (0, -1)), max_value=1)},

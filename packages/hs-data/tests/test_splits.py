@@ -9,11 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
-from scipy import ndimage
-
 from hs_data.datasets import PixelPatchDataset
 from hs_data.splits import (
     Split,
@@ -23,6 +18,10 @@ from hs_data.splits import (
     per_class_split,
     spatially_disjoint_split,
 )
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import ndimage
 
 
 def labels_map(seed: int = 0, shape: tuple[int, int] = (40, 30), k: int = 5) -> np.ndarray:
@@ -82,7 +81,9 @@ def test_seeds_reproduce_and_differ() -> None:
 
 @pytest.mark.parametrize("suffix", [".json", ".npz"])
 def test_save_load_roundtrip(tmp_path: Path, suffix: str) -> None:
-    split = spatially_disjoint_split(labels_map(4), block_size=8, patch_radius=1, val_fraction=0.1, seed=2, dataset="toy")
+    split = spatially_disjoint_split(
+        labels_map(4), block_size=8, patch_radius=1, val_fraction=0.1, seed=2, dataset="toy"
+    )
     path = split.save(tmp_path / f"split{suffix}")
     back = Split.load(path)
     for part in ("train", "val", "test"):
@@ -94,7 +95,16 @@ def test_save_load_roundtrip(tmp_path: Path, suffix: str) -> None:
 
 def test_split_refuses_overlapping_parts() -> None:
     with pytest.raises(ValueError, match="share 1 pixels"):
-        Split((2, 2), np.array([0, 1]), np.array([], dtype=np.int64), np.array([1]), np.array([1, 1]), np.array([], dtype=np.int64), np.array([1]), "x")
+        Split(
+            (2, 2),
+            np.array([0, 1]),
+            np.array([], dtype=np.int64),
+            np.array([1]),
+            np.array([1, 1]),
+            np.array([], dtype=np.int64),
+            np.array([1]),
+            "x",
+        )
     with pytest.raises(ValueError, match="overlap on 1 pixels"):
         fixed_split(np.array([[1, 0]]), np.array([[2, 0]]))
 
@@ -132,8 +142,17 @@ def test_random_pixel_splits_do_leak_the_checker_can_fail() -> None:
     val=st.sampled_from([0.0, 0.1]),
     seed=st.integers(0, 2**16),
 )
-def test_disjoint_guard_property(lab: np.ndarray, block: int, radius: int, frac: float, val: float, seed: int) -> None:
-    split = spatially_disjoint_split(lab, block_size=block, patch_radius=radius, train_fraction=frac, val_fraction=min(val, frac / 2), seed=seed)
+def test_disjoint_guard_property(
+    lab: np.ndarray, block: int, radius: int, frac: float, val: float, seed: int
+) -> None:
+    split = spatially_disjoint_split(
+        lab,
+        block_size=block,
+        patch_radius=radius,
+        train_fraction=frac,
+        val_fraction=min(val, frac / 2),
+        seed=seed,
+    )
     h, w = lab.shape
     # brute force: every (2r+1)^2 window around a training pixel is free of test and val pixels
     test_or_val = split.mask("test") | split.mask("val")

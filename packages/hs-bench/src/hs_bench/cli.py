@@ -19,19 +19,23 @@ from collections.abc import Callable, Sequence
 __all__ = ["build_parser", "main"]
 
 
-def _add_datasets(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_datasets(sub: argparse._SubParsersAction) -> None:
     from hs_data import TASKS
 
     p = sub.add_parser(
         "datasets",
         help="list known datasets, what is present locally, and how to get the rest",
-        description="List the registered datasets with their local state; with NAMEs, describe those in full.",
+        description="List the registered datasets and their local state; with NAMEs, describe them in full.",
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="datasets to describe in full")
     p.add_argument("--task", choices=TASKS, help="only this task")
-    p.add_argument("--state", choices=("present", "partial", "missing", "no-source"), help="only this local state")
+    p.add_argument(
+        "--state", choices=("present", "partial", "missing", "no-source"), help="only this local state"
+    )
     p.add_argument("--real", action="store_true", help="leave out synthetic and semi-synthetic datasets")
-    p.add_argument("--verify", action="store_true", help="check the sha256 of every local file (exit 1 on mismatch)")
+    p.add_argument(
+        "--verify", action="store_true", help="check the sha256 of every local file (exit 1 on mismatch)"
+    )
     p.add_argument("--root", help="data root (default: $HS_DATA_ROOT)")
     p.add_argument("--cache-dir", help="download cache (default: $HS_CACHE_DIR or ~/.cache/hsigma/data)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -71,20 +75,27 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
             )
         print(json.dumps(out, indent=2))
     elif args.names:
-        print("\n\n".join(describe_dataset(s.name, root=args.root, cache=args.cache_dir, verify=args.verify) for s in statuses))
+        print(
+            "\n\n".join(
+                describe_dataset(s.name, root=args.root, cache=args.cache_dir, verify=args.verify)
+                for s in statuses
+            )
+        )
     else:
         print(format_status_table(statuses, root=args.root, cache=args.cache_dir))
     return 1 if any(st.bad_checksum for st in statuses) else 0
 
 
-_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_datasets]  # type: ignore[type-arg]
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_datasets]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``hs-bench`` parser with every registered subcommand."""
     from hs_bench import __version__
 
-    parser = argparse.ArgumentParser(prog="hs-bench", description="hsigma benchmarks: datasets and leaderboard.")
+    parser = argparse.ArgumentParser(
+        prog="hs-bench", description="hsigma benchmarks: datasets and leaderboard."
+    )
     parser.add_argument("--version", action="version", version=f"hs-bench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in _SUBCOMMANDS:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (data table: citations, URLs and provenance strings are kept whole)
 """The registered datasets (imported once by :mod:`hs_data.registry`).
 
 Sources of the facts below:
@@ -516,7 +517,11 @@ register_dataset(
                 "DhyanilMehta/SC505_Hyperspectral_Unmixing_Project",
                 "dataset/SalinasA_corrected.mat",
             ),
-            _shared(_SA + "SalinasA_gt.mat", "sampolk/MultiscaleDiffusionClustering", "data/SalinasA/SalinasA_gt.mat"),
+            _shared(
+                _SA + "SalinasA_gt.mat",
+                "sampolk/MultiscaleDiffusionClustering",
+                "data/SalinasA/SalinasA_gt.mat",
+            ),
         ),
         roles={
             "image": _r(_SA + "SalinasA_corrected.mat", "salinasA_corrected", "hwc"),
@@ -546,7 +551,23 @@ register_dataset(
     )
 )
 
-for _name, _title, _dir, _cube, _ckey, _cshape, _cdtype, _gtfile, _gtkey, _gtrepo, _gtrepo_path, _url_cube, _classes, _sensor, _cite in (
+for (
+    _name,
+    _title,
+    _dir,
+    _cube,
+    _ckey,
+    _cshape,
+    _cdtype,
+    _gtfile,
+    _gtkey,
+    _gtrepo,
+    _gtrepo_path,
+    _url_cube,
+    _cls,
+    _sensor,
+    _cite,
+) in (
     (
         "pavia_centre",
         "Pavia Centre (ROSIS)",
@@ -560,7 +581,17 @@ for _name, _title, _dir, _cube, _ckey, _cshape, _cdtype, _gtfile, _gtkey, _gtrep
         "mhaut/HSI-datasets",
         "Classification/paviaC_gt.mat",
         _GIC_UP + "e/e3/Pavia.mat",
-        ("Water", "Trees", "Asphalt", "Self-Blocking Bricks", "Bitumen", "Tiles", "Shadows", "Meadows", "Bare Soil"),
+        (
+            "Water",
+            "Trees",
+            "Asphalt",
+            "Self-Blocking Bricks",
+            "Bitumen",
+            "Tiles",
+            "Shadows",
+            "Meadows",
+            "Bare Soil",
+        ),
         "ROSIS-03",
         "courtesy of Prof. P. Gamba, University of Pavia; GIC UPV/EHU Hyperspectral Remote Sensing Scenes",
     ),
@@ -653,7 +684,7 @@ for _name, _title, _dir, _cube, _ckey, _cshape, _cdtype, _gtfile, _gtkey, _gtrep
                 "image": _r(_dir + _cube, _ckey, "hwc"),
                 "label": _r(_dir + _gtfile, _gtkey, "hw"),
             },
-            classes=_classes,
+            classes=_cls,
             citation=_cite,
             terms=_GIC_TERMS,
             homepage=_GIC,
@@ -682,7 +713,8 @@ register_dataset(
         },
         num_label_values=2,
         citation=(
-            "A. Giannandrea et al., 'The SHARE 2012 data campaign', Proc. SPIE 8743, 2013; " + _HYPERSIGMA_CITE
+            "A. Giannandrea et al., 'The SHARE 2012 data campaign', Proc. SPIE 8743, 2013; "
+            + _HYPERSIGMA_CITE
         ),
         terms="SHARE 2012 data: research use with citation",
         homepage=_HYPERSIGMA,
@@ -783,7 +815,9 @@ register_dataset(
             "target_spectrum": _r(
                 "target_detection/muufl_gulfport/an_hsi_img_for_tgt_det_demo.mat", "tgt_spectra", "vec"
             ),
-            "wavelengths": _r("target_detection/muufl_gulfport/an_hsi_img_for_tgt_det_demo.mat", "wavelengths", "vec"),
+            "wavelengths": _r(
+                "target_detection/muufl_gulfport/an_hsi_img_for_tgt_det_demo.mat", "wavelengths", "vec"
+            ),
         },
         num_label_values=2,
         wavelength_range_nm=(367.7, 1043.4),
@@ -974,7 +1008,11 @@ register_dataset(
         width=100,
         bands=189,
         files=(
-            _shared("anomaly_detection/san_diego/sandiego_plane.mat", "xdjiangkai/LREN", "datasets/avirs/sandiego_plane.mat"),
+            _shared(
+                "anomaly_detection/san_diego/sandiego_plane.mat",
+                "xdjiangkai/LREN",
+                "datasets/avirs/sandiego_plane.mat",
+            ),
         ),
         roles={
             "image": _r("anomaly_detection/san_diego/sandiego_plane.mat", "data", "hwc"),
@@ -1026,7 +1064,9 @@ register_dataset(
 # Sample convention: label 1 = changed, 0 = unchanged, mask False = unknown (remap value -1).
 _CD_12_0 = ((1, 1), (2, 0), (0, -1))
 _CD_HOME = "https://github.com/WHU-Sigma/HyperSIGMA/tree/main/ChangeDetection"
-_CD_HOWTO = "upstream hosts the pairs on Baidu Drive only (see its ChangeDetection/Readme.md); place the files"
+_CD_HOWTO = (
+    "upstream hosts the pairs on Baidu Drive only (see its ChangeDetection/Readme.md); place the files"
+)
 for _name, _title, _sensor, _shape, _f1, _k1, _f2, _k2, _fg, _kg, _remap, _cite in (
     (
         "hermiston",
@@ -1090,7 +1130,7 @@ for _name, _title, _sensor, _shape, _f1, _k1, _f2, _k2, _fg, _kg, _remap, _cite 
     ),
 ):
     _dir = f"change_detection/{_name}/"
-    _files = {}
+    _files: dict[str, FileSpec] = {}
     for _f, _k in ((_f1, _k1), (_f2, _k2), (_fg, _kg)):
         _files.setdefault(_dir + _f, _absent(_dir + _f, note="upstream file name; Baidu Drive only"))
     register_dataset(
@@ -1155,7 +1195,9 @@ register_dataset(
         ),
         roles={
             "label": _r(_LIU_I + "Reference_Map_Binary.mat", "Ref_map_binary", "hw", max_value=1),
-            "label_multiclass": _r(_LIU_I + "Reference_Map_Multiclass.mat", "Ref_map_multiclass", "hw", max_value=7),
+            "label_multiclass": _r(
+                _LIU_I + "Reference_Map_Multiclass.mat", "Ref_map_multiclass", "hw", max_value=7
+            ),
         },
         num_label_values=2,
         citation=_LIU_CITE,
@@ -1193,7 +1235,9 @@ register_dataset(
         ),
         roles={
             "label": _r(_LIU_W + "Reference_Map_Binary.mat", "Ref_map_binary", "hw", max_value=1),
-            "label_multiclass": _r(_LIU_W + "Reference_Map_Multiclass.mat", "Ref_map_multiclass", "hw", max_value=5),
+            "label_multiclass": _r(
+                _LIU_W + "Reference_Map_Multiclass.mat", "Ref_map_multiclass", "hw", max_value=5
+            ),
         },
         num_label_values=2,
         citation=_LIU_CITE,
@@ -1232,7 +1276,9 @@ register_dataset(
                 arrays=(("Y", (162, 94249), "float64"),),
                 note="Zhu's layout: Y bands x pixels (column-major); ~11 MB",
             ),
-            _shared(_UR + "end4_groundTruth.mat", "HarlinLee/gtvMBO-public", "data/urban/end4_groundTruth.mat"),
+            _shared(
+                _UR + "end4_groundTruth.mat", "HarlinLee/gtvMBO-public", "data/urban/end4_groundTruth.mat"
+            ),
         ),
         roles={
             "image": _r(_UR + "Urban_R162.mat", "Y", "c_p"),
@@ -1265,7 +1311,9 @@ register_dataset(
         width=100,
         bands=198,
         files=(
-            _shared(_JR + "jasperRidge2_R198.mat", "HarlinLee/gtvMBO-public", "data/jasper/jasperRidge2_R198.mat"),
+            _shared(
+                _JR + "jasperRidge2_R198.mat", "HarlinLee/gtvMBO-public", "data/jasper/jasperRidge2_R198.mat"
+            ),
             _shared(_JR + "end4.mat", "HarlinLee/gtvMBO-public", "data/jasper/end4.mat"),
         ),
         roles={
@@ -1469,7 +1517,9 @@ register_dataset(
         ),
         roles={
             "image": _r("denoising/aviris_gatorsense_vi_demo/a_hsi_img_for_VI_demo.mat", "hsi_img", "hwc"),
-            "wavelengths": _r("denoising/aviris_gatorsense_vi_demo/a_hsi_img_for_VI_demo.mat", "wavelengths", "vec"),
+            "wavelengths": _r(
+                "denoising/aviris_gatorsense_vi_demo/a_hsi_img_for_VI_demo.mat", "wavelengths", "vec"
+            ),
         },
         wavelength_range_nm=(365.9, 2496.2),
         scale=10000.0,
@@ -1618,7 +1668,9 @@ register_dataset(
         bands=None,
         files=(
             _shared(
-                "super_resolution/sensor_response/ikonos_spec_resp.mat", "alfaiate/HySure", "data/ikonos_spec_resp.mat"
+                "super_resolution/sensor_response/ikonos_spec_resp.mat",
+                "alfaiate/HySure",
+                "data/ikonos_spec_resp.mat",
             ),
         ),
         roles={"response": _r("super_resolution/sensor_response/ikonos_spec_resp.mat", "ikonos_sp", "hw")},
@@ -1681,13 +1733,21 @@ register_dataset(
         width=800,
         bands=6,
         files=(
-            _shared(_NJ + "LT51200382000124BJC00_Nanjing", _NJ_REPO, "Dataset/Landsat/Nanjing/LT51200382000124BJC00_Nanjing"),
+            _shared(
+                _NJ + "LT51200382000124BJC00_Nanjing",
+                _NJ_REPO,
+                "Dataset/Landsat/Nanjing/LT51200382000124BJC00_Nanjing",
+            ),
             _shared(
                 _NJ + "LT51200382000124BJC00_Nanjing.hdr",
                 _NJ_REPO,
                 "Dataset/Landsat/Nanjing/LT51200382000124BJC00_Nanjing.hdr",
             ),
-            _shared(_NJ + "LT51200382002193BJC00_Nanjing", _NJ_REPO, "Dataset/Landsat/Nanjing/LT51200382002193BJC00_Nanjing"),
+            _shared(
+                _NJ + "LT51200382002193BJC00_Nanjing",
+                _NJ_REPO,
+                "Dataset/Landsat/Nanjing/LT51200382002193BJC00_Nanjing",
+            ),
             _shared(
                 _NJ + "LT51200382002193BJC00_Nanjing.hdr",
                 _NJ_REPO,

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (generated data table: one file per line)
 """The files of the project's shared data folder, as recorded in its MANIFEST.md / SHA256SUMS.
 
 ``path -> (sha256, bytes, ((key, stored shape, stored dtype), ...))``. Generated once from the folder

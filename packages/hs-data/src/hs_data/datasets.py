@@ -164,7 +164,9 @@ class TileDataset(Dataset[Sample]):
         h, w = int(ref.shape[-2]), int(ref.shape[-1])
         stride = stride or tile
         if tile < 1 or stride < 1 or tile > min(h, w):
-            raise ValueError(f"need 1 <= tile <= min(h, w) = {min(h, w)} and stride >= 1, got {tile}, {stride}")
+            raise ValueError(
+                f"need 1 <= tile <= min(h, w) = {min(h, w)} and stride >= 1, got {tile}, {stride}"
+            )
 
         def starts(n: int) -> list[int]:
             s = list(range(0, n - tile + 1, stride))

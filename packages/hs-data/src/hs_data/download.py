@@ -22,12 +22,13 @@ import hashlib
 import http.client
 import logging
 import os
-import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from hs_data.errors import ChecksumError, DatasetNotFoundError, DownloadError
 from hs_data.registry import DatasetInfo, FileSpec
@@ -56,7 +57,8 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path | None:
 
 
 def cache_dir(cache: str | os.PathLike[str] | None = None) -> Path:
-    """The download cache: ``cache``, ``$HS_CACHE_DIR``, ``$XDG_CACHE_HOME/hsigma/data`` or ``~/.cache/hsigma/data``."""
+    """The download cache: ``cache``, else ``$HS_CACHE_DIR``, else ``$XDG_CACHE_HOME/hsigma/data``,
+    else ``~/.cache/hsigma/data``."""
     if cache is not None:
         return Path(cache)
     if os.environ.get("HS_CACHE_DIR"):
@@ -85,7 +87,7 @@ def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
     request = urllib.request.Request(url, headers={"User-Agent": "hs-data"})
     if offset:
         request.add_header("Range", f"bytes={offset}-")
-    return urllib.request.urlopen(request, timeout=timeout)  # type: ignore[no-any-return]
+    return cast(http.client.HTTPResponse, urllib.request.urlopen(request, timeout=timeout))
 
 
 def download_url(
@@ -128,7 +130,11 @@ def download_url(
         try:
             with _open(url, offset, timeout) as resp:
                 status = getattr(resp, "status", 200)
-                if offset and status == 206 and resp.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
+                if (
+                    offset
+                    and status == 206
+                    and resp.headers.get("Content-Range", "").startswith(f"bytes {offset}-")
+                ):
                     mode = "ab"
                     resumed = True
                     log.info("%s: resuming at byte %d", url, offset)
@@ -155,7 +161,7 @@ def download_url(
             else:
                 part.unlink(missing_ok=True)
                 raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason} (for {dest})") from exc
-        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout, TimeoutError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as exc:
             attempt += 1
             if attempt > retries:
                 raise DownloadError(
@@ -175,7 +181,9 @@ def download_url(
             return dest
         part.unlink(missing_ok=True)
         if resumed and not fresh_retry_done:
-            log.warning("%s: checksum mismatch after a resumed transfer; fetching once more from scratch", url)
+            log.warning(
+                "%s: checksum mismatch after a resumed transfer; fetching once more from scratch", url
+            )
             fresh_retry_done = True
             continue
         raise ChecksumError(
@@ -203,7 +211,9 @@ def locate_file(
     return None
 
 
-def _candidates(spec: FileSpec, root: str | os.PathLike[str] | None, cache: str | os.PathLike[str] | None) -> list[Path]:
+def _candidates(
+    spec: FileSpec, root: str | os.PathLike[str] | None, cache: str | os.PathLike[str] | None
+) -> list[Path]:
     out = []
     base = data_root(root)
     if base is not None:
@@ -215,7 +225,7 @@ def _candidates(spec: FileSpec, root: str | os.PathLike[str] | None, cache: str 
 def _urls(spec: FileSpec, mirror: str | None) -> list[str]:
     m = _mirror(mirror)
     if m is not None:
-        return [m + "/".join(urllib.request.quote(p) for p in spec.path.split("/"))]
+        return [m + "/".join(urllib.parse.quote(p) for p in spec.path.split("/"))]
     return list(spec.urls)
 
 

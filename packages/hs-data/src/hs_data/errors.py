@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = ["ChecksumError", "DataFormatError", "DatasetNotFoundError", "DownloadError"]
@@ -29,7 +30,9 @@ class ChecksumError(ValueError):
         actual: the sha256 of the file (hex).
     """
 
-    def __init__(self, path: str | Path, expected: str, actual: str, *, context: str = "") -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], expected: str, actual: str, *, context: str = ""
+    ) -> None:
         self.path = Path(path)
         self.expected = expected
         self.actual = actual
@@ -45,7 +48,7 @@ class DataFormatError(ValueError):
         problem: what is wrong, in words.
     """
 
-    def __init__(self, path: str | Path, problem: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = path
         self.problem = problem
         super().__init__(f"{path}: {problem}")

@@ -92,7 +92,7 @@ def _read_mat73(path: Path, keys: Sequence[str] | None) -> dict[str, np.ndarray]
 
     try:
         with h5py.File(path, "r") as f:
-            present = sorted(k for k in f.keys() if not k.startswith("#"))
+            present = sorted(k for k in f if not k.startswith("#"))
             wanted = list(keys) if keys is not None else present
             missing = [k for k in wanted if k not in f]
             if missing:
@@ -111,7 +111,8 @@ def _read_mat73(path: Path, keys: Sequence[str] | None) -> dict[str, np.ndarray]
         raise
     except Exception as exc:
         raise DataFormatError(
-            path, f"cannot read MAT v7.3/HDF5 file ({type(exc).__name__}: {exc}); it may be truncated or corrupted"
+            path,
+            f"cannot read MAT v7.3/HDF5 file ({type(exc).__name__}: {exc}); it may be truncated or corrupted",
         ) from exc
 
 
@@ -208,7 +209,9 @@ def read_envi(path: str | Path, header: str | Path | None = None) -> np.ndarray:
         candidates = [Path(str(path) + ".hdr"), path.with_suffix(".hdr")]
         found = [c for c in candidates if c.is_file()]
         if not found:
-            raise FileNotFoundError(f"{path}: ENVI header not found (looked for {[str(c) for c in candidates]})")
+            raise FileNotFoundError(
+                f"{path}: ENVI header not found (looked for {[str(c) for c in candidates]})"
+            )
         header = found[0]
     header = Path(header)
     _require_file(header)
@@ -228,7 +231,8 @@ def read_envi(path: str | Path, header: str | Path | None = None) -> np.ndarray:
         raise DataFormatError(
             path,
             f"size {actual} bytes does not match its header {header.name} "
-            f"({lines}x{samples}x{bands} {dtype} + offset {offset} = {expected} bytes); truncated or corrupted",
+            f"({lines}x{samples}x{bands} {dtype} + offset {offset} = {expected} bytes); "
+            "truncated or corrupted",
         )
     flat = np.fromfile(path, dtype=dtype, offset=offset)
     if interleave == "bsq":
@@ -271,7 +275,9 @@ def read_bmp(path: str | Path) -> np.ndarray:
         raise DataFormatError(
             path, f"truncated: {len(data)} bytes, pixel data needs {offset + row_bytes * height}"
         )
-    raw = np.frombuffer(data, dtype=np.uint8, count=row_bytes * height, offset=offset).reshape(height, row_bytes)
+    raw = np.frombuffer(data, dtype=np.uint8, count=row_bytes * height, offset=offset).reshape(
+        height, row_bytes
+    )
     if not top_down:
         raw = raw[::-1]
     if bpp == 24:
@@ -281,11 +287,15 @@ def read_bmp(path: str | Path) -> np.ndarray:
     (n_colors,) = struct.unpack_from("<I", data, 46)
     n_colors = n_colors or 256
     palette_start = 14 + header_size
-    palette = np.frombuffer(data, dtype=np.uint8, count=4 * n_colors, offset=palette_start).reshape(n_colors, 4)
+    palette = np.frombuffer(data, dtype=np.uint8, count=4 * n_colors, offset=palette_start).reshape(
+        n_colors, 4
+    )
     grey = bool(np.all(palette[:, 0] == palette[:, 1]) and np.all(palette[:, 1] == palette[:, 2]))
     if grey:
         if idx.max(initial=0) >= n_colors:
-            raise DataFormatError(path, f"palette index {int(idx.max())} beyond the {n_colors}-colour palette")
+            raise DataFormatError(
+                path, f"palette index {int(idx.max())} beyond the {n_colors}-colour palette"
+            )
         return palette[idx, 0]
     return idx
 

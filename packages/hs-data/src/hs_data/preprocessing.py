@@ -15,7 +15,7 @@ per_band=False)`` is the whole-cube min-max. These are flags, never defaults.
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -27,6 +27,10 @@ __all__ = ["PCA", "BandScaler", "fit_on_split", "pixels_of"]
 log = logging.getLogger(__name__)
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
+
+
+def _numpy(x: Any) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
 def pixels_of(image: np.ndarray | torch.Tensor, indices: np.ndarray | None = None) -> np.ndarray:
@@ -42,8 +46,8 @@ def pixels_of(image: np.ndarray | torch.Tensor, indices: np.ndarray | None = Non
 
 def _apply(x: ArrayT, fn: Any) -> ArrayT:
     """Apply ``fn`` ((n, c) float64 -> (n, k) float64) to (n, c) pixels or a (c, h, w) cube."""
-    is_tensor = isinstance(x, torch.Tensor)
-    arr = x.detach().cpu().numpy() if is_tensor else np.asarray(x)
+    device = x.device if isinstance(x, torch.Tensor) else None
+    arr = _numpy(x)
     dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
     if arr.ndim == 2:
         out = fn(arr.astype(np.float64)).astype(dtype)
@@ -52,9 +56,8 @@ def _apply(x: ArrayT, fn: Any) -> ArrayT:
         out = fn(arr.reshape(c, h * w).T.astype(np.float64)).T.reshape(-1, h, w).astype(dtype)
     else:
         raise ValueError(f"expected (n, c) pixels or a (c, h, w) cube, got shape {arr.shape}")
-    if is_tensor:
-        return torch.from_numpy(np.ascontiguousarray(out)).to(x.device)  # type: ignore[union-attr,return-value]
-    return out  # type: ignore[no-any-return]
+    result: Any = torch.from_numpy(np.ascontiguousarray(out)).to(device) if device is not None else out
+    return cast(ArrayT, result)
 
 
 class BandScaler:
@@ -86,7 +89,9 @@ class BandScaler:
         else:
             offset, spread = x.min(axis=axis), x.max(axis=axis) - x.min(axis=axis)
         self.offset_ = np.broadcast_to(np.asarray(offset, dtype=np.float64), (x.shape[1],)).copy()
-        self.scale_ = np.maximum(np.broadcast_to(np.asarray(spread, dtype=np.float64), (x.shape[1],)), self.eps).copy()
+        self.scale_ = np.maximum(
+            np.broadcast_to(np.asarray(spread, dtype=np.float64), (x.shape[1],)), self.eps
+        ).copy()
         return self
 
     def transform(self, x: ArrayT) -> ArrayT:
@@ -227,7 +232,8 @@ def fit_on_split(
         raise ValueError(f"image spatial shape {shape} != split shape {split.shape}")
     if transductive:
         log.warning(
-            "fit_on_split: transductive=True fits %s on all %d pixels, test pixels included (upstream behaviour)",
+            "fit_on_split: transductive=True fits %s on all %d pixels, test pixels included "
+            "(upstream behaviour)",
             type(transform).__name__,
             shape[0] * shape[1],
         )

@@ -42,9 +42,10 @@ def _source(info: DatasetInfo) -> str:
 
 
 def registry_markdown_table() -> str:
-    """One row per registered dataset: task, sensor, size, bands, in HyperSIGMA, present here, source, terms."""
+    """One row per registered dataset: task, sensor, size, bands, HyperSIGMA, shared, source, terms."""
     head = (
-        "| dataset | task | sensor | size (h x w) | bands | HyperSIGMA | in shared/data | source | licence / terms |\n"
+        "| dataset | task | sensor | size (h x w) | bands | HyperSIGMA | in shared/data | source "
+        "| licence / terms |\n"
         "|---|---|---|---|---|---|---|---|---|"
     )
     rows = [head]
@@ -99,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ok = update_readme(args.readme, check=args.check)
     if args.check and not ok:
-        print(f"{args.readme}: dataset table is stale; run python -m hs_data.readme {args.readme}", file=sys.stderr)
+        print(
+            f"{args.readme}: dataset table is stale; run python -m hs_data.readme {args.readme}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -94,7 +94,9 @@ class FileSpec:
     def __post_init__(self) -> None:
         if self.url_status not in URL_STATUSES:
             raise ValueError(f"{self.path}: url_status {self.url_status!r} not in {URL_STATUSES}")
-        if self.sha256 is not None and (len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256)):
+        if self.sha256 is not None and (
+            len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256)
+        ):
             raise ValueError(f"{self.path}: sha256 must be 64 lowercase hex digits, got {self.sha256!r}")
 
     @property
@@ -230,7 +232,9 @@ class DatasetInfo:
         keys = list(keys)
         unknown = [k for k in keys if k not in self.roles]
         if unknown:
-            raise ValueError(f"dataset {self.name!r}: unknown sample key(s) {unknown}; known: {sorted(self.roles)}")
+            raise ValueError(
+                f"dataset {self.name!r}: unknown sample key(s) {unknown}; known: {sorted(self.roles)}"
+            )
         needed = {self.roles[k].file for k in keys}
         return tuple(f for f in self.files if f.path in needed)
 

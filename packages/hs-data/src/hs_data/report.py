@@ -87,7 +87,12 @@ def _size(info: DatasetInfo) -> str:
     return "x".join("?" if d is None else str(d) for d in dims)
 
 
-def format_status_table(statuses: list[DatasetStatus], *, root: str | os.PathLike[str] | None = None, cache: str | os.PathLike[str] | None = None) -> str:
+def format_status_table(
+    statuses: list[DatasetStatus],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    cache: str | os.PathLike[str] | None = None,
+) -> str:
     """A plain-text table (name, task, size, HyperSIGMA, state, what to do) and a summary."""
     rows = [("dataset", "task", "h x w x c", "paper", "local", "what is there / how to get it")]
     for st in statuses:
@@ -98,7 +103,9 @@ def format_status_table(statuses: list[DatasetStatus], *, root: str | os.PathLik
         if st.state == "present":
             what = "all files present" + (" (BAD CHECKSUM)" if st.bad_checksum else "")
         elif st.state == "partial":
-            what = f"{st.files_present}/{st.files_total} files; loadable: {', '.join(st.loadable_keys) or 'nothing'}; get the rest: {info.how_to_get}"
+            loadable = ", ".join(st.loadable_keys) or "nothing"
+            what = f"{st.files_present}/{st.files_total} files; loadable: {loadable}; "
+            what += f"get the rest: {info.how_to_get}"
         elif st.state == "missing":
             what = info.how_to_get or "no instructions"
         else:
@@ -108,19 +115,26 @@ def format_status_table(statuses: list[DatasetStatus], *, root: str | os.PathLik
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r[:5])) + "  " + r[5] for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 30)
-    counts = {s: sum(st.state == s for st in statuses) for s in ("present", "partial", "missing", "no-source")}
+    counts = {
+        s: sum(st.state == s for st in statuses) for s in ("present", "partial", "missing", "no-source")
+    }
     base = data_root(root)
     lines.append("")
     lines.append(
         f"{len(statuses)} datasets: {counts['present']} present, {counts['partial']} partial, "
         f"{counts['missing']} missing, {counts['no-source']} without a known source."
     )
-    lines.append(f"data root: {base if base is not None else 'not set (HS_DATA_ROOT unset)'}; cache: {cache_dir(cache)}")
+    lines.append(
+        f"data root: {base if base is not None else 'not set (HS_DATA_ROOT unset)'}; "
+        f"cache: {cache_dir(cache)}"
+    )
     bad = [b for st in statuses for b in st.bad_checksum]
     if bad:
         lines.append("CHECKSUM MISMATCHES:")
         lines += [f"  {b}" for b in bad]
-    lines.append("Details and download URLs: hs-bench datasets NAME; fetch: hs_data.load_scene(NAME, download=True).")
+    lines.append(
+        "Details and download URLs: hs-bench datasets NAME; fetch: hs_data.load_scene(NAME, download=True)."
+    )
     return "\n".join(lines)
 
 
@@ -142,22 +156,35 @@ def describe_dataset(
     if info.synthetic and info.base:
         lines.append(f"  built from: {info.base} by {info.recipe}")
     if info.classes:
-        lines.append(f"  classes ({len(info.classes)}): " + ", ".join(f"{i + 1} {c}" for i, c in enumerate(info.classes)))
+        lines.append(
+            f"  classes ({len(info.classes)}): "
+            + ", ".join(f"{i + 1} {c}" for i, c in enumerate(info.classes))
+        )
     if info.endmembers:
         lines.append(f"  endmembers: {', '.join(info.endmembers)}")
     if info.wavelength_range_nm:
-        exact = " (per-band values in the sample)" if info.wavelengths_nm or "wavelengths" in info.roles else ""
-        lines.append(f"  wavelengths: {info.wavelength_range_nm[0]:g}-{info.wavelength_range_nm[1]:g} nm{exact}")
+        exact = (
+            " (per-band values in the sample)" if info.wavelengths_nm or "wavelengths" in info.roles else ""
+        )
+        lines.append(
+            f"  wavelengths: {info.wavelength_range_nm[0]:g}-{info.wavelength_range_nm[1]:g} nm{exact}"
+        )
     lines.append(f"  image values: stored / {info.scale:g} -> {info.units}")
     if info.official_splits:
         lines.append(f"  official splits: {', '.join(info.official_splits)}")
-    lines.append(f"  local state: {st.state}" + (f"; loadable keys: {', '.join(st.loadable_keys)}" if st.loadable_keys else ""))
+    lines.append(
+        f"  local state: {st.state}"
+        + (f"; loadable keys: {', '.join(st.loadable_keys)}" if st.loadable_keys else "")
+    )
     lines.append("  files:")
     for spec in info.files:
         path = locate_file(spec, root=root, cache=cache)
         where = f"present at {path}" if path is not None else "MISSING"
         lines.append(f"    {spec.path} [{where}]")
-        lines.append(f"      sha256: {spec.sha256 or 'unknown (never seen by this project)'}; bytes: {spec.size or '?'}")
+        lines.append(
+            f"      sha256: {spec.sha256 or 'unknown (never seen by this project)'}; "
+            f"bytes: {spec.size or '?'}"
+        )
         for arr in spec.arrays:
             lines.append(f"      key {arr.key or '-'}: {'x'.join(map(str, arr.shape))} {arr.dtype}")
         for url in spec.urls:

@@ -71,7 +71,9 @@ def _needed_roles(info: DatasetInfo, keys: Iterable[str]) -> list[str]:
             elif "changed_mask" in info.roles and "unchanged_mask" in info.roles:
                 roles += ["changed_mask", "unchanged_mask"]
             else:
-                raise ValueError(f"dataset {info.name!r} has no label map (sample keys: {sorted(info.roles)})")
+                raise ValueError(
+                    f"dataset {info.name!r} has no label map (sample keys: {sorted(info.roles)})"
+                )
         elif key == "wavelengths" and info.wavelengths_nm is not None:
             continue
         else:
@@ -82,7 +84,11 @@ def _needed_roles(info: DatasetInfo, keys: Iterable[str]) -> list[str]:
 
 def _has_label(info: DatasetInfo) -> bool:
     r = info.roles
-    return "label" in r or ("train_map" in r and "test_map" in r) or ("changed_mask" in r and "unchanged_mask" in r)
+    return (
+        "label" in r
+        or ("train_map" in r and "test_map" in r)
+        or ("changed_mask" in r and "unchanged_mask" in r)
+    )
 
 
 def _default_keys(info: DatasetInfo) -> list[str]:
@@ -149,11 +155,18 @@ def load_scene(
         from hs_data.synthetic.scenes import build_semisynthetic
 
         return build_semisynthetic(
-            name, root, download=download, cache_dir=cache_dir, mirror=mirror, checksum=checksum, nonfinite=nonfinite
+            name,
+            root,
+            download=download,
+            cache_dir=cache_dir,
+            mirror=mirror,
+            checksum=checksum,
+            nonfinite=nonfinite,
         )
     if not info.roles:
         raise DatasetNotFoundError(
-            f"dataset {name!r}: no loadable files are registered ({info.how_to_get or 'no public source known'})"
+            f"dataset {name!r}: no loadable files are registered "
+            f"({info.how_to_get or 'no public source known'})"
         )
     wanted = list(keys) if keys is not None else _default_keys(info)
     roles = _needed_roles(info, wanted)
@@ -221,7 +234,9 @@ def _read_role(info: DatasetInfo, role_name: str, role: Role, path: Path) -> np.
         _ndim(arr, 2, where, layout)
         if h is None or w is None or arr.shape[1] != h * w:
             raise DataFormatError(
-                where, f"expected {layout} with {h}x{w} = {None if h is None or w is None else h * w} pixels, found shape {arr.shape}"
+                where,
+                f"expected {layout} with {h}x{w} = {None if h is None or w is None else h * w} pixels, "
+                f"found shape {arr.shape}",
             )
         # pixels in MATLAB column-major order: p = row + col * h
         arr = np.transpose(arr.reshape(arr.shape[0], w, h), (0, 2, 1))
@@ -232,7 +247,9 @@ def _read_role(info: DatasetInfo, role_name: str, role: Role, path: Path) -> np.
         _ndim(arr, 2, where, layout)
     elif layout == "vec":
         if not (arr.ndim == 1 or (arr.ndim == 2 and 1 in arr.shape)):
-            raise DataFormatError(where, f"expected a vector ((n,), (n, 1) or (1, n)), found shape {arr.shape}")
+            raise DataFormatError(
+                where, f"expected a vector ((n,), (n, 1) or (1, n)), found shape {arr.shape}"
+            )
         arr = arr.reshape(-1)
     else:
         raise ValueError(f"dataset {info.name!r}: unknown layout {layout!r} for {role_name!r}")
@@ -288,19 +305,33 @@ def _repair_nonfinite(arr: np.ndarray, where: str, mode: str) -> tuple[np.ndarra
     return np.where(finite, arr, 0).astype(arr.dtype), band_ok
 
 
-def _assemble(info: DatasetInfo, raw: dict[str, np.ndarray], wanted: list[str], sample: dict[str, Any], nonfinite: str) -> None:
+def _assemble(
+    info: DatasetInfo, raw: dict[str, np.ndarray], wanted: list[str], sample: dict[str, Any], nonfinite: str
+) -> None:
     band_mask: np.ndarray | None = None
     for key, arr in raw.items():
         if key in IMAGE_KEYS:
-            cube = (arr.astype(np.float64) / info.scale).astype(np.float32) if info.scale != 1.0 else arr.astype(np.float32)
-            cube, ok = _repair_nonfinite(cube, f"{info.file(info.roles[key].file).path} [{info.roles[key].key}]", nonfinite)
-            band_mask = ok if band_mask is None else (band_mask & ok if band_mask.shape == ok.shape else band_mask)
+            cube = (
+                (arr.astype(np.float64) / info.scale).astype(np.float32)
+                if info.scale != 1.0
+                else arr.astype(np.float32)
+            )
+            cube, ok = _repair_nonfinite(
+                cube, f"{info.file(info.roles[key].file).path} [{info.roles[key].key}]", nonfinite
+            )
+            band_mask = (
+                ok if band_mask is None else (band_mask & ok if band_mask.shape == ok.shape else band_mask)
+            )
             sample[key] = cube
-        elif key == "image_pan":
-            sample[key] = arr.astype(np.float32)
-        elif key in ("abundances", "endmembers", "target_spectrum", "dsm", "response"):
-            sample[key] = arr.astype(np.float32)
-        elif key == "wavelengths":
+        elif key in (
+            "image_pan",
+            "abundances",
+            "endmembers",
+            "target_spectrum",
+            "dsm",
+            "response",
+            "wavelengths",
+        ):
             sample[key] = arr.astype(np.float32)
         elif key == "band_indices":
             sample[key] = arr.astype(np.int64)
@@ -358,7 +389,8 @@ def _check_sizes(info: DatasetInfo, sample: dict[str, Any], paths: dict[str, Pat
         for key, hw in spatial.items():
             if hw != expected:
                 raise DataFormatError(
-                    where(key), f"{key!r} has spatial size {hw}, the registry says {expected} for {info.name!r}"
+                    where(key),
+                    f"{key!r} has spatial size {hw}, the registry says {expected} for {info.name!r}",
                 )
     items = list(spatial.items())
     for key, hw in items[1:]:
@@ -376,8 +408,14 @@ def _check_sizes(info: DatasetInfo, sample: dict[str, Any], paths: dict[str, Pat
     n_bands = next((sample[k].shape[0] for k in ("image", "image_pre") if k in sample), None)
     for key in ("wavelengths", "target_spectrum"):
         if key in sample and n_bands is not None and sample[key].shape[0] != n_bands:
-            raise DataFormatError(where(key), f"{key!r} has {sample[key].shape[0]} entries for {n_bands} bands")
-    if "endmembers" in sample and "abundances" in sample and sample["endmembers"].shape[0] != sample["abundances"].shape[0]:
+            raise DataFormatError(
+                where(key), f"{key!r} has {sample[key].shape[0]} entries for {n_bands} bands"
+            )
+    if (
+        "endmembers" in sample
+        and "abundances" in sample
+        and sample["endmembers"].shape[0] != sample["abundances"].shape[0]
+    ):
         raise DataFormatError(
             where("endmembers"),
             f"{sample['endmembers'].shape[0]} endmembers but {sample['abundances'].shape[0]} abundance maps",

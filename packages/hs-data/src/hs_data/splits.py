@@ -28,7 +28,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import ndimage
@@ -101,12 +101,12 @@ class Split:
         """Flat indices of ``part`` (``"train"``, ``"val"`` or ``"test"``)."""
         if part not in PARTS:
             raise ValueError(f"part must be one of {PARTS}, got {part!r}")
-        return getattr(self, part)  # type: ignore[no-any-return]
+        return cast(np.ndarray, getattr(self, part))
 
     def labels(self, part: str) -> np.ndarray:
         """Labels of the pixels of ``part``, aligned with :meth:`indices`."""
         self.indices(part)
-        return getattr(self, f"y_{part}")  # type: ignore[no-any-return]
+        return cast(np.ndarray, getattr(self, f"y_{part}"))
 
     def coords(self, part: str) -> np.ndarray:
         """``(n, 2)`` int64 (row, col) of the pixels of ``part``."""
@@ -152,7 +152,7 @@ class Split:
         if data.get("format") != _FORMAT:
             raise ValueError(f"not a split ({_FORMAT!r} expected, found format {data.get('format')!r})")
         return cls(
-            shape=tuple(data["shape"]),  # type: ignore[arg-type]
+            shape=(int(data["shape"][0]), int(data["shape"][1])),
             train=np.asarray(data["train"], dtype=np.int64),
             val=np.asarray(data["val"], dtype=np.int64),
             test=np.asarray(data["test"], dtype=np.int64),
@@ -173,9 +173,10 @@ class Split:
             tmp.write_text(json.dumps(self.to_dict()))
         elif path.suffix == ".npz":
             meta = {k: v for k, v in self.to_dict().items() if k not in PARTS and not k.startswith("y_")}
-            arrays = {p: self.indices(p) for p in PARTS} | {f"y_{p}": self.labels(p) for p in PARTS}
+            payload: dict[str, Any] = {"meta": np.asarray(json.dumps(meta))}
+            payload |= {p: self.indices(p) for p in PARTS} | {f"y_{p}": self.labels(p) for p in PARTS}
             with tmp.open("wb") as f:
-                np.savez_compressed(f, meta=np.asarray(json.dumps(meta)), **arrays)
+                cast(Any, np.savez_compressed)(f, **payload)
         else:
             raise ValueError(f"{path}: split files end in .json or .npz")
         os.replace(tmp, path)
@@ -227,7 +228,9 @@ def leaking_train_pixels(split: Split, patch_radius: int, *, against: str = "tes
     if patch_radius < 0:
         raise ValueError(f"patch_radius must be >= 0, got {patch_radius}")
     other = split.mask(against)
-    near = ndimage.maximum_filter(other.astype(np.uint8), size=2 * patch_radius + 1, mode="constant", cval=0) > 0
+    near = (
+        ndimage.maximum_filter(other.astype(np.uint8), size=2 * patch_radius + 1, mode="constant", cval=0) > 0
+    )
     return int(np.count_nonzero(near & split.mask("train")))
 
 
@@ -275,14 +278,14 @@ def per_class_split(
         idx = idx[rng.permutation(idx.size)]
         count = idx.size
         if isinstance(n_per_class, float):
-            k = max(1, int(round(n_per_class * count))) if count >= 2 else 0
+            k = max(1, round(n_per_class * count)) if count >= 2 else 0
             k = min(k, count - 1)
         else:
             k = min(n_per_class, count // 2)
             if k < n_per_class:
                 reduced[int(c)] = f"{count} px -> {k} for training (at most half of the class)"
         if isinstance(val_per_class, float):
-            v = int(round(val_per_class * k))
+            v = round(val_per_class * k)
         else:
             v = int(val_per_class)
         v = min(v, max(k - 1, 0))
@@ -319,8 +322,13 @@ def _make_split(
     part_labels: dict[str, np.ndarray] | None = None,
 ) -> Split:
     flat = labels.reshape(-1)
-    arrays = {p: (np.concatenate(parts[p]) if parts[p] else np.zeros(0, np.int64)).astype(np.int64) for p in PARTS}
-    ys = {p: (part_labels[p] if part_labels is not None and p in part_labels else flat[arrays[p]]) for p in PARTS}
+    arrays = {
+        p: (np.concatenate(parts[p]) if parts[p] else np.zeros(0, np.int64)).astype(np.int64) for p in PARTS
+    }
+    ys = {
+        p: (part_labels[p] if part_labels is not None and p in part_labels else flat[arrays[p]])
+        for p in PARTS
+    }
     return Split(
         shape=(labels.shape[0], labels.shape[1]),
         train=arrays["train"],
@@ -401,10 +409,14 @@ def official_split(
 
     info = get_dataset_info(name)
     if not info.official_splits:
-        raise ValueError(f"dataset {name!r} has no official split; use per_class_split or spatially_disjoint_split")
+        raise ValueError(
+            f"dataset {name!r} has no official split; use per_class_split or spatially_disjoint_split"
+        )
     variant = variant or info.official_splits[0]
     if variant not in info.official_splits:
-        raise ValueError(f"dataset {name!r}: unknown split {variant!r}; official splits: {info.official_splits}")
+        raise ValueError(
+            f"dataset {name!r}: unknown split {variant!r}; official splits: {info.official_splits}"
+        )
     if "test_map" in info.roles:
         s = load_scene(name, root, keys=("train_map", "test_map"), **load_kwargs)
         split = fixed_split(s["train_map"], s["test_map"], dataset=name, method=f"official:{variant}")
@@ -455,8 +467,9 @@ def spatially_disjoint_split(
     The scene is tiled into ``block_size`` x ``block_size`` blocks. Blocks holding labelled pixels
     are visited in a seeded random order and assigned greedily: a block goes to training when at
     least half of its labelled pixels, each weighted by 1 / (size of its class), belong to classes
-    that still lack training pixels (target: ``train_fraction`` of each class), otherwise to test; then validation blocks are taken from the
-    training blocks the same way (``val_fraction`` of each class). Finally every training pixel
+    that still lack training pixels (target: ``train_fraction`` of each class), otherwise to test;
+    then validation blocks are taken from the training blocks the same way (``val_fraction`` of
+    each class). Finally every training pixel
     within Chebyshev distance ``patch_radius`` of a test or validation pixel is dropped (and every
     validation pixel within ``patch_radius`` of a test pixel), so a ``(2r+1) x (2r+1)`` training
     patch never contains a test or validation pixel (checked by :func:`leaking_train_pixels`).
@@ -550,7 +563,11 @@ def spatially_disjoint_split(
             "val_fraction": val_fraction,
             "patch_radius": patch_radius,
             "guard_dropped": dropped,
-            "blocks": {"train": int(train_blocks.size), "val": int(val_blocks.size), "test": int(test_blocks.size)},
+            "blocks": {
+                "train": int(train_blocks.size),
+                "val": int(val_blocks.size),
+                "test": int(test_blocks.size),
+            },
         },
         dataset=dataset,
     )

@@ -15,7 +15,7 @@ float64, and returns the input's type and float dtype. (torch's ``interpolate(mo
 from __future__ import annotations
 
 import math
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -23,6 +23,10 @@ import torch
 __all__ = ["bicubic_downsample", "cubic_kernel", "imresize", "make_sr_pair", "resize_weights"]
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
+
+
+def _numpy(x: Any) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
 def cubic_kernel(t: np.ndarray, a: float = -0.5) -> np.ndarray:
@@ -43,7 +47,7 @@ def resize_weights(in_len: int, out_len: int, scale: float, *, antialias: bool =
     i = np.arange(out_len, dtype=np.float64)
     u = (i + 0.5) / scale - 0.5
     left = np.floor(u - width / 2).astype(np.int64)
-    taps = int(math.ceil(width)) + 2
+    taps = math.ceil(width) + 2
     idx = left[:, None] + np.arange(taps)[None, :]
     dist = u[:, None] - idx
     wts = scale * cubic_kernel(scale * dist) if shrink else cubic_kernel(dist)
@@ -72,8 +76,8 @@ def imresize(
         out_shape: ``(h', w')`` instead of ``scale`` (the scale is then ``h'/h`` and ``w'/w``).
         antialias: widen the kernel when shrinking (MATLAB's default).
     """
-    is_tensor = isinstance(x, torch.Tensor)
-    arr = x.detach().cpu().numpy() if is_tensor else np.asarray(x)
+    device = x.device if isinstance(x, torch.Tensor) else None
+    arr = _numpy(x)
     if arr.ndim != 3:
         raise ValueError(f"expected a (c, h, w) cube, got shape {tuple(arr.shape)}")
     _, h, w = arr.shape
@@ -93,9 +97,8 @@ def imresize(
     out = np.einsum("oh,chw,pw->cop", wh, arr.astype(np.float64), ww, optimize=True)
     dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
     out = out.astype(dtype)
-    if is_tensor:
-        return torch.from_numpy(np.ascontiguousarray(out)).to(x.device)  # type: ignore[union-attr,return-value]
-    return out  # type: ignore[return-value]
+    result: Any = torch.from_numpy(np.ascontiguousarray(out)).to(device) if device is not None else out
+    return cast(ArrayT, result)
 
 
 def bicubic_downsample(x: ArrayT, factor: int) -> ArrayT:
@@ -104,7 +107,9 @@ def bicubic_downsample(x: ArrayT, factor: int) -> ArrayT:
         raise ValueError(f"factor must be >= 1, got {factor}")
     h, w = x.shape[1], x.shape[2]
     if h % factor or w % factor:
-        raise ValueError(f"spatial size {(h, w)} is not a multiple of {factor}; crop first (make_sr_pair does)")
+        raise ValueError(
+            f"spatial size {(h, w)} is not a multiple of {factor}; crop first (make_sr_pair does)"
+        )
     return imresize(x, out_shape=(h // factor, w // factor))
 
 

@@ -32,7 +32,7 @@ deadline + impulse, stripe + impulse, each with non-i.i.d. sigma in {30, 50, 70,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -77,11 +77,15 @@ def _to_numpy(x: np.ndarray | torch.Tensor) -> np.ndarray:
 
 def _back(out: np.ndarray, like: ArrayT) -> ArrayT:
     if isinstance(like, torch.Tensor):
-        return torch.from_numpy(out).to(dtype=like.dtype, device=like.device)  # type: ignore[return-value]
-    return out.astype(like.dtype)  # type: ignore[return-value]
+        result: Any = torch.from_numpy(out).to(dtype=like.dtype, device=like.device)
+    else:
+        result = out.astype(like.dtype)
+    return cast(ArrayT, result)
 
 
-def _pick_bands(c: int, bands: Sequence[int] | None, band_fraction: float, rng: np.random.Generator) -> np.ndarray:
+def _pick_bands(
+    c: int, bands: Sequence[int] | np.ndarray | None, band_fraction: float, rng: np.random.Generator
+) -> np.ndarray:
     if bands is not None:
         out = np.asarray(bands, dtype=np.int64)
         if out.size and (out.min() < 0 or out.max() >= c):
@@ -106,7 +110,9 @@ def gaussian_iid(x: ArrayT, sigma: float, *, seed: Seed = None) -> ArrayT:
     return _back(arr + _rng(seed).standard_normal(arr.shape) * sigma, x)
 
 
-def gaussian_blind(x: ArrayT, sigma_range: tuple[float, float] = (10 / 255, 70 / 255), *, seed: Seed = None) -> ArrayT:
+def gaussian_blind(
+    x: ArrayT, sigma_range: tuple[float, float] = (10 / 255, 70 / 255), *, seed: Seed = None
+) -> ArrayT:
     """Gaussian noise with one sigma drawn uniformly from ``sigma_range`` (blind denoising)."""
     low, high = sigma_range
     if not 0 <= low <= high:
@@ -129,7 +135,7 @@ def impulse(
     x: ArrayT,
     amounts: Sequence[float] = DEFAULT_IMPULSE_AMOUNTS,
     *,
-    bands: Sequence[int] | None = None,
+    bands: Sequence[int] | np.ndarray | None = None,
     band_fraction: float = 1 / 3,
     salt_vs_pepper: float = 0.5,
     low: float = 0.0,
@@ -160,7 +166,9 @@ def impulse(
     return _back(out, x)
 
 
-def _column_counts(w: int, n: int, min_amount: float, max_amount: float, rng: np.random.Generator, rounding: str) -> np.ndarray:
+def _column_counts(
+    w: int, n: int, min_amount: float, max_amount: float, rng: np.random.Generator, rounding: str
+) -> np.ndarray:
     if not 0.0 <= min_amount <= max_amount <= 1.0:
         raise ValueError(f"need 0 <= min_amount <= max_amount <= 1, got {min_amount}, {max_amount}")
     f = np.floor if rounding == "floor" else np.ceil
@@ -173,7 +181,7 @@ def stripes(
     min_amount: float = 0.05,
     max_amount: float = 0.15,
     *,
-    bands: Sequence[int] | None = None,
+    bands: Sequence[int] | np.ndarray | None = None,
     band_fraction: float = 1 / 3,
     strength: float = 0.25,
     seed: Seed = None,
@@ -198,7 +206,7 @@ def deadlines(
     min_amount: float = 0.05,
     max_amount: float = 0.15,
     *,
-    bands: Sequence[int] | None = None,
+    bands: Sequence[int] | np.ndarray | None = None,
     band_fraction: float = 1 / 3,
     seed: Seed = None,
 ) -> ArrayT:
@@ -213,7 +221,9 @@ def deadlines(
     return _back(out, x)
 
 
-def noise_case(x: ArrayT, case: int, *, sigmas: Sequence[float] = DEFAULT_SIGMAS, seed: Seed = None) -> ArrayT:
+def noise_case(
+    x: ArrayT, case: int, *, sigmas: Sequence[float] = DEFAULT_SIGMAS, seed: Seed = None
+) -> ArrayT:
     """One of the five complex-noise cases (see :data:`NOISE_CASES` and the module docstring).
 
     Args:

@@ -10,6 +10,7 @@ applies it. They exist only where this project has no real scene for the task, a
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +28,9 @@ __all__ = ["SEMISYNTHETIC_RECIPES", "build_semisynthetic", "make_synthetic_scene
 _TERMS_NOTE = "inherits the terms of its base dataset"
 
 
-def _cd(base_sample: dict[str, Any], seed: int, n_regions: int, size_range: tuple[int, int]) -> dict[str, Any]:
+def _cd(
+    base_sample: dict[str, Any], seed: int, n_regions: int, size_range: tuple[int, int]
+) -> dict[str, Any]:
     out = implant_changes(base_sample["image"], n_regions=n_regions, size_range=size_range, seed=seed)
     out.pop("regions")
     return out
@@ -60,7 +63,7 @@ SEMISYNTHETIC_RECIPES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str,
     **{
         f"semisyn_denoising_cave_case{k}": (
             "cave_chart_and_stuffed_toy",
-            (lambda k: lambda s: _denoise(s, case=k, seed=k))(k),
+            functools.partial(_denoise, case=k, seed=k),
             f"noise_case(image, {k}, seed={k}): {NOISE_CASES[k]}",
         )
         for k in NOISE_CASES
