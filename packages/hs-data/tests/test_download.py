@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import hs_data
@@ -128,13 +129,16 @@ def test_download_false_says_how_to_get_it(tmp_path: Path) -> None:
 
 
 def test_unreachable_server_fails_after_bounded_retries(tmp_path: Path) -> None:
-    # port 9 on loopback (discard): nothing listens there in the test environment
-    with pytest.raises(DownloadError, match="attempts"):
+    with socket.socket() as sock:  # a loopback port that was free a moment ago: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(DownloadError, match="2 attempts"):
         download_url(
-            "http://127.0.0.1:9/x.mat",
+            f"http://127.0.0.1:{port}/x.mat",
             tmp_path / "x.mat",
             sha256=MOFFETT_SHA,
             retries=1,
             backoff=0.01,
             timeout=2,
         )
+    assert not (tmp_path / "x.mat").exists()
