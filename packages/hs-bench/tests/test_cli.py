@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import hs_data
 import pytest
 
+import hs_data
 from hs_bench import datasets
 from hs_bench.cli import main
 

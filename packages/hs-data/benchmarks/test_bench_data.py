@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from hs_data.datasets import PixelPatchDataset
 from hs_data.preprocessing import PCA, fit_on_split
 from hs_data.splits import per_class_split, spatially_disjoint_split

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from hs_data.synthetic import implant_changes, make_synthetic_scene
 
 

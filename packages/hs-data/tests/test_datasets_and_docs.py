@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-import hs_data
 import numpy as np
 import pytest
 import torch
+
+import hs_data
 from hs_data import get_dataset_info, list_datasets
 from hs_data.datasets import TileDataset, to_tensors
 from hs_data.readme import registry_markdown_table, update_readme

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from hs_data.synthetic.degradation import (
     bicubic_downsample,
     cubic_kernel,

@@ -6,9 +6,10 @@ import shutil
 import socket
 from pathlib import Path
 
-import hs_data
 import numpy as np
 import pytest
+
+import hs_data
 from hs_data import ChecksumError, DatasetNotFoundError, DownloadError, download_url, load_scene, sha256sum
 from hs_data.download import resolve_file
 

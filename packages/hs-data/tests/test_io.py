@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.io
 import tifffile
+
 from hs_data import DataFormatError
 from hs_data.io import read_array, read_bmp, read_envi, read_mat, read_npy, read_tiff
 

@@ -7,6 +7,7 @@ import functools
 import numpy as np
 import pytest
 import torch
+
 from hs_data.synthetic import noise
 
 

@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pytest
 import torch
+
 from hs_data.preprocessing import PCA, BandScaler, fit_on_split, pixels_of
 from hs_data.splits import per_class_split
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hs_data
 import numpy as np
 import pytest
+
+import hs_data
 from hs_data import get_dataset_info, list_datasets, load_scene, sha256sum
 from hs_data.io import read_array, read_mat
 

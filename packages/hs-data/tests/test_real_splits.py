@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import ndimage
+
 from hs_data import load_scene
 from hs_data._catalog import INDIAN_PINES_DISJOINT_TO_GT
 from hs_data.io import read_mat
 from hs_data.splits import derive_class_mapping, official_split, spatially_disjoint_split
-from scipy import ndimage
 
 
 def min_chebyshev_distance_to(part_mask: np.ndarray, pixels: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.io
+
 from hs_data import (
     ChecksumError,
     DataFormatError,

@@ -9,6 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import ndimage
+
 from hs_data.datasets import PixelPatchDataset
 from hs_data.splits import (
     Split,
@@ -18,10 +23,6 @@ from hs_data.splits import (
     per_class_split,
     spatially_disjoint_split,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
-from scipy import ndimage
 
 
 def labels_map(seed: int = 0, shape: tuple[int, int] = (40, 30), k: int = 5) -> np.ndarray:
