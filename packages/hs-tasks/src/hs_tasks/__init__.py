@@ -1,5 +1,20 @@
 """Heads, losses, metrics and fine-tuning for the seven HyperSIGMA tasks."""
 
 from hs_tasks._version import __version__
+from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
+from hs_tasks.finetune import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
 
-__all__ = ["__version__"]
+__all__ = [
+    "Evaluator",
+    "FinetuneConfig",
+    "FinetuneResult",
+    "SelectBest",
+    "TaskModel",
+    "TaskOutput",
+    "__version__",
+    "create_task_model",
+    "evaluate",
+    "finetune",
+    "list_tasks",
+    "register_task",
+]
