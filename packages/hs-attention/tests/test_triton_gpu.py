@@ -39,7 +39,7 @@ def _packed_inputs(
 
 def _check_against_reference(shape: tuple[int, ...], dtype: torch.dtype, seed: int = 0) -> None:
     backend = get_backend("ssa", "triton")
-    b, h, w, m, d, p = shape
+    b, h, w, m, d, _ = shape
     inputs = _packed_inputs(shape, dtype, seed=seed)
     out = sparse_sampling_attention(*inputs, (h, w), backend="triton")
     assert out.dtype == dtype and out.shape == (b, h * w, m, d) and out.is_cuda
@@ -53,7 +53,11 @@ def _check_against_reference(shape: tuple[int, ...], dtype: torch.dtype, seed: i
     tol = backend.BWD_TOL[dtype]
     for label, a, c in zip("qkvo", got, want):
         torch.testing.assert_close(
-            a.cpu().double(), c.double(), atol=tol.atol, rtol=tol.rtol, msg=lambda s, lb=label: f"grad {lb}: {s}"
+            a.cpu().double(),
+            c.double(),
+            atol=tol.atol,
+            rtol=tol.rtol,
+            msg=lambda s, lb=label: f"grad {lb}: {s}",
         )
 
 
@@ -96,7 +100,7 @@ def test_triton_far_and_nan_offsets_give_zero_without_nan() -> None:
 
 def test_triton_fp64_matches_official_parity_tolerance_at_hypersigma_shapes() -> None:
     """float64 agrees with the definition to the official-code parity tolerance (1e-10)."""
-    b, h, w, m, d, p = HYPERSIGMA
+    h, w = HYPERSIGMA[1:3]
     inputs = _packed_inputs(HYPERSIGMA, torch.float64, seed=7)
     out = sparse_sampling_attention(*inputs, (h, w), backend="triton")
     ref = sparse_sampling_attention_reference(*(t.detach().cpu() for t in inputs), (h, w))

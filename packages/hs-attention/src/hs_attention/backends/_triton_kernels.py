@@ -38,13 +38,13 @@ run on a GPU).
 # specialises them, so this module alone is exempt from the annotation rule.
 # mypy: disable-error-code="no-untyped-def"
 
+IMPORT_ERROR = None
 try:
     import triton
     import triton.language as tl
-
-    AVAILABLE = True
-except ImportError:  # the optional extra is missing: triton_ssa reports the backend unavailable
-    AVAILABLE = False
+except ImportError as exc:  # the optional extra is missing: triton_ssa reports the backend unavailable
+    IMPORT_ERROR = f"{type(exc).__name__}: {exc}"
+AVAILABLE = IMPORT_ERROR is None
 
 if AVAILABLE:
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -26,12 +27,17 @@ _NUM_WARPS = 4
 @functools.cache
 def _load() -> tuple[ModuleType | None, str | None]:
     """Import Triton and decorate the kernels once; returns (kernel module or None, why not)."""
+    if importlib.util.find_spec("triton") is None:
+        return None, "triton is not installed (install hs-attention[triton])"
     try:
         kernels = importlib.import_module("hs_attention.backends._triton_kernels")
     except Exception as exc:  # a broken Triton install can raise anything at import
         return None, f"triton failed to import ({type(exc).__name__}: {exc})"
     if not kernels.AVAILABLE:
-        return None, "triton is not installed (install hs-attention[triton])"
+        hint = ""
+        if "numpy" in kernels.IMPORT_ERROR:
+            hint = "; Triton's CPU interpreter needs numpy: install hs-attention[triton-interpreter]"
+        return None, f"triton failed to import ({kernels.IMPORT_ERROR}){hint}"
     return kernels, None
 
 
