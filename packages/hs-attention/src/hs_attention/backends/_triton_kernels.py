@@ -8,14 +8,17 @@ this module imports but defines no kernels (``AVAILABLE`` is False).
 Definition of the op: :mod:`hs_attention.reference`. Shape legend: ``b`` batch, ``n`` tokens on an
 ``h × w`` grid (row-major), ``m`` heads, ``d`` features per head, ``p`` sampling points.
 
-Layout of the work: one program per (block of ``BLOCK_Q`` queries, ``(b, m)`` pair). The program
-holds its queries' feature rows as a ``BLOCK_Q × BLOCK_D`` tile and loops over the ``p`` points;
-each point reads the four bilinear corner rows of K (and V) of every query as gathered
-``BLOCK_Q × BLOCK_D`` tiles (each row ``d`` contiguous features: coalesced). Per-point scalars
+Layout of the work: the ``b·n·m`` query rows are numbered ``(b, n, m)`` row-major (heads fastest)
+and each program takes ``BLOCK_Q`` consecutive rows, i.e. all heads of a few neighbouring tokens.
+It holds their ``d`` features as a ``BLOCK_Q × BLOCK_D`` tile and loops over the ``p`` points;
+each point reads the four bilinear corner rows of K (and V) of every query row as gathered
+``BLOCK_Q × BLOCK_D`` tiles (each row ``d`` contiguous features: coalesced, vectorised loads when
+the strides are multiples of 16, as those of a packed ``qkv`` projection are). Per-point scalars
 (scores, the pieces of the location gradient) live in ``BLOCK_Q × BLOCK_P`` tiles, so the softmax
 over the points is an exact two-pass softmax, as in the reference and the CPU kernel. Nothing of
-size ``(b, m, n, p, d)`` is ever written. Programs of one ``(b, m)`` pair are adjacent in launch
-order, so the rows they share (neighbouring tokens) are served from L2.
+size ``(b, n, m, p, d)`` is ever written. Consecutive programs hold neighbouring tokens, whose
+sampling points read largely the same key and value rows, so those reads are served from L2.
+Addresses are computed in int64 (no overflow on large grids or batches).
 
 Numerics (as ``csrc/ssa_cpu.cpp``): everything is computed in the compute dtype (float32 for half
 inputs, else the input dtype). The sampling coordinate uses the reference's operations in the
@@ -96,10 +99,11 @@ if AVAILABLE:
         ``base_ptr`` is a ``BLOCK_Q`` vector of pointers to token 0 of each query's ``(b, m)`` map.
         """
         p00 = base_ptr[:, None] + idx[:, None] * stride_n + offs_d[None, :]
+        p10 = base_ptr[:, None] + (idx + W)[:, None] * stride_n + offs_d[None, :]
         r00 = tl.load(p00, mask=m00[:, None] & dmask[None, :], other=0.0)
         r01 = tl.load(p00 + stride_n, mask=m01[:, None] & dmask[None, :], other=0.0)
-        r10 = tl.load(p00 + W * stride_n, mask=m10[:, None] & dmask[None, :], other=0.0)
-        r11 = tl.load(p00 + (W + 1) * stride_n, mask=m11[:, None] & dmask[None, :], other=0.0)
+        r10 = tl.load(p10, mask=m10[:, None] & dmask[None, :], other=0.0)
+        r11 = tl.load(p10 + stride_n, mask=m11[:, None] & dmask[None, :], other=0.0)
         return r00, r01, r10, r11
 
     @triton.jit
@@ -113,6 +117,16 @@ if AVAILABLE:
         return tl.where(cols[None, :] == j, value[:, None], tile)
 
     @triton.jit
+    def _scalars(scale_bits, W, H, F64: tl.constexpr):
+        """``scale, w, h`` in the compute dtype (float64 if ``F64`` else float32), which is thereby
+        the dtype of all the math. The scale arrives as the bits of a float64 (a float argument
+        would reach the kernel as float32, too coarse for float64 inputs)."""
+        scale = scale_bits.to(tl.int64).to(tl.float64, bitcast=True)
+        if not F64:
+            scale = scale.to(tl.float32)
+        return scale, W.to(scale.dtype), H.to(scale.dtype)
+
+    @triton.jit
     def _query_rows(R, N, M, BLOCK_Q: tl.constexpr):
         """This program's query rows: flat indices into ``(b, n, m)``, heads fastest, as int64
         ``b, i (token), m`` plus the validity mask."""
@@ -124,19 +138,16 @@ if AVAILABLE:
         b = r // (M * N)
         return b, i, m, valid
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["scale_bits", "H", "W"])
     def ssa_fwd_kernel(
-        q_ptr, k_ptr, v_ptr, off_ptr, ref_ptr, params_ptr, out_ptr,
+        q_ptr, k_ptr, v_ptr, off_ptr, ref_ptr, out_ptr, scale_bits: tl.int64,
         R, N, M, P, D, H, W,
         sq_b, sq_n, sq_m, sk_b, sk_n, sk_m, sv_b, sv_n, sv_m,
         so_b, so_n, so_m, so_p, so_c,
         sout_b, sout_n, sout_m,
         BLOCK_Q: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_P: tl.constexpr, F64: tl.constexpr,
     ):  # fmt: skip
-        # params: (scale, w, h) in the compute dtype, which is thereby the dtype of the math
-        scale = tl.load(params_ptr)
-        w_f = tl.load(params_ptr + 1)
-        h_f = tl.load(params_ptr + 2)
+        scale, w_f, h_f = _scalars(scale_bits, W, H, F64)
         b, i, m, qmask = _query_rows(R, N, M, BLOCK_Q)
         offs_d = tl.arange(0, BLOCK_D)
         dmask = offs_d < D
@@ -187,9 +198,9 @@ if AVAILABLE:
         out_rows = out_ptr + b * sout_b + i * sout_n + m * sout_m
         tl.store(out_rows[:, None] + offs_d[None, :], acc.to(out_ptr.dtype.element_ty), mask=tile_mask)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["scale_bits", "H", "W"])
     def ssa_bwd_kernel(
-        gout_ptr, q_ptr, k_ptr, v_ptr, off_ptr, ref_ptr, params_ptr,
+        gout_ptr, q_ptr, k_ptr, v_ptr, off_ptr, ref_ptr, scale_bits: tl.int64,
         gq_ptr, gk_ptr, gv_ptr, goff_ptr,
         R, N, M, P, D, H, W,
         sg_b, sg_n, sg_m, sq_b, sq_n, sq_m, sk_b, sk_n, sk_m, sv_b, sv_n, sv_m,
@@ -198,9 +209,7 @@ if AVAILABLE:
         sgo_b, sgo_n, sgo_m, sgo_p, sgo_c,
         BLOCK_Q: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_P: tl.constexpr, F64: tl.constexpr,
     ):  # fmt: skip
-        scale = tl.load(params_ptr)
-        w_f = tl.load(params_ptr + 1)
-        h_f = tl.load(params_ptr + 2)
+        scale, w_f, h_f = _scalars(scale_bits, W, H, F64)
         b, i, m, qmask = _query_rows(R, N, M, BLOCK_Q)
         offs_d = tl.arange(0, BLOCK_D)
         dmask = offs_d < D
@@ -282,21 +291,23 @@ if AVAILABLE:
                 + c10[:, None] * k10.to(scale.dtype)
                 + c11[:, None] * k11.to(scale.dtype)
             )
-            at = idx[:, None] * sga_n + offs_d[None, :]
-            gk00 = gk_maps[:, None] + at
-            gv00 = gv_maps[:, None] + at
+            at0 = idx[:, None] * sga_n + offs_d[None, :]  # top row of the cell
+            at1 = (idx + W)[:, None] * sga_n + offs_d[None, :]  # bottom row
             mk00 = m00[:, None] & dmask[None, :]
             mk01 = m01[:, None] & dmask[None, :]
             mk10 = m10[:, None] & dmask[None, :]
             mk11 = m11[:, None] & dmask[None, :]
-            down = W * sga_n
-            tl.atomic_add(gk00, c00[:, None] * q_tile, mask=mk00, sem="relaxed")
-            tl.atomic_add(gk00 + sga_n, c01[:, None] * q_tile, mask=mk01, sem="relaxed")
-            tl.atomic_add(gk00 + down, c10[:, None] * q_tile, mask=mk10, sem="relaxed")
-            tl.atomic_add(gk00 + down + sga_n, c11[:, None] * q_tile, mask=mk11, sem="relaxed")
-            tl.atomic_add(gv00, (a * ex * ey)[:, None] * g_tile, mask=mk00, sem="relaxed")
-            tl.atomic_add(gv00 + sga_n, (a * fx * ey)[:, None] * g_tile, mask=mk01, sem="relaxed")
-            tl.atomic_add(gv00 + down, (a * ex * fy)[:, None] * g_tile, mask=mk10, sem="relaxed")
-            tl.atomic_add(gv00 + down + sga_n, (a * fx * fy)[:, None] * g_tile, mask=mk11, sem="relaxed")
+            tl.atomic_add(gk_maps[:, None] + at0, c00[:, None] * q_tile, mask=mk00, sem="relaxed")
+            tl.atomic_add(gk_maps[:, None] + at0 + sga_n, c01[:, None] * q_tile, mask=mk01, sem="relaxed")
+            tl.atomic_add(gk_maps[:, None] + at1, c10[:, None] * q_tile, mask=mk10, sem="relaxed")
+            tl.atomic_add(gk_maps[:, None] + at1 + sga_n, c11[:, None] * q_tile, mask=mk11, sem="relaxed")
+            v00 = (a * ex * ey)[:, None] * g_tile
+            v01 = (a * fx * ey)[:, None] * g_tile
+            v10 = (a * ex * fy)[:, None] * g_tile
+            v11 = (a * fx * fy)[:, None] * g_tile
+            tl.atomic_add(gv_maps[:, None] + at0, v00, mask=mk00, sem="relaxed")
+            tl.atomic_add(gv_maps[:, None] + at0 + sga_n, v01, mask=mk01, sem="relaxed")
+            tl.atomic_add(gv_maps[:, None] + at1, v10, mask=mk10, sem="relaxed")
+            tl.atomic_add(gv_maps[:, None] + at1 + sga_n, v11, mask=mk11, sem="relaxed")
         gq_rows = gq_ptr + b * sgq_b + i * sgq_n + m * sgq_m
         tl.store(gq_rows[:, None] + offs_d[None, :], gq.to(gq_ptr.dtype.element_ty), mask=tile_mask)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import struct
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -76,10 +77,16 @@ def _launch_options() -> dict[str, Any]:
     return {"num_warps": _NUM_WARPS, "enable_fp_fusion": False}
 
 
-def _params(scale: float, h: int, w: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """``(scale, w, h)`` in the compute dtype: scalars in float64 where the math is (a Python float
-    argument would reach the kernel as float32)."""
-    return torch.tensor([scale, float(w), float(h)], dtype=compute_dtype(dtype), device=device)
+@functools.lru_cache(maxsize=64)
+def _reference_points(h: int, w: int, device: torch.device) -> Tensor:
+    """:func:`hs_attention.reference.reference_points`, built once per grid and device (read only)."""
+    return reference_points(h, w, device=device)
+
+
+def _float_bits(x: float) -> int:
+    """The bits of ``x`` as a float64, as a signed int64 (how the kernels receive the scale)."""
+    bits: int = struct.unpack("<q", struct.pack("<d", x))[0]
+    return bits
 
 
 def _store_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -108,18 +115,18 @@ def ssa_forward(
     b, n, m, d = q.shape
     p = offsets.shape[3]
     q, k, v = _row_major(q), _row_major(k), _row_major(v)
-    ref = reference_points(h, w, device=q.device)
-    params = _params(scale, h, w, q.dtype, q.device)
+    ref = _reference_points(h, w, q.device)
+    f64 = compute_dtype(q.dtype) == torch.float64
     out = torch.empty(b, n, m, d, dtype=_store_dtype(q.dtype), device=q.device)
     rows = b * n * m
     block_q, block_d, block_p = block_sizes(rows, d, p, q.dtype, backward=False)
     kernels.ssa_fwd_kernel[(_cdiv(rows, block_q),)](
-        q, k, v, offsets, ref, params, out,
+        q, k, v, offsets, ref, out, _float_bits(scale),
         rows, n, m, p, d, h, w,
         *q.stride()[:3], *k.stride()[:3], *v.stride()[:3],
         *offsets.stride()[:5],
         *out.stride()[:3],
-        BLOCK_Q=block_q, BLOCK_D=block_d, BLOCK_P=block_p, F64=params.dtype == torch.float64,
+        BLOCK_Q=block_q, BLOCK_D=block_d, BLOCK_P=block_p, F64=f64,
         **_launch_options(),
     )  # fmt: skip
     return out.to(q.dtype)
@@ -142,9 +149,8 @@ def ssa_backward(
     b, n, m, d = q.shape
     p = offsets.shape[3]
     grad_out, q, k, v = _row_major(grad_out), _row_major(q), _row_major(k), _row_major(v)
-    ref = reference_points(h, w, device=q.device)
-    params = _params(scale, h, w, q.dtype, q.device)
-    acc = params.dtype
+    ref = _reference_points(h, w, q.device)
+    acc = compute_dtype(q.dtype)
     gq = torch.empty(b, n, m, d, dtype=_store_dtype(q.dtype), device=q.device)
     # dK and dV are scatters: accumulated with atomics in the compute dtype, one buffer for both
     gkv = torch.zeros(2, b, n, m, d, dtype=acc, device=q.device)
@@ -153,7 +159,7 @@ def ssa_backward(
     rows = b * n * m
     block_q, block_d, block_p = block_sizes(rows, d, p, q.dtype, backward=True)
     kernels.ssa_bwd_kernel[(_cdiv(rows, block_q),)](
-        grad_out, q, k, v, offsets, ref, params,
+        grad_out, q, k, v, offsets, ref, _float_bits(scale),
         gq, gk, gv, goff,
         rows, n, m, p, d, h, w,
         *grad_out.stride()[:3], *q.stride()[:3], *k.stride()[:3], *v.stride()[:3],
