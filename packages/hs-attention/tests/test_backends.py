@@ -184,3 +184,13 @@ def test_global_attention_dropout_only_when_asked() -> None:
     assert not torch.allclose(base, dropped)
     with pytest.raises(ValueError, match="dropout_p"):
         global_attention(q, k, v, dropout_p=1.5)
+
+
+@pytest.mark.parametrize("name", sorted(SSA_BACKENDS))
+def test_empty_batch(name: str) -> None:
+    _skip_unless_runs("ssa", name, torch.float32)
+    x = make_ssa_inputs(0, 3, 4, 2, 5, 3, requires_grad=True)
+    out = sparse_sampling_attention(*x.tensors(), x.shape, backend=name)
+    assert out.shape == (0, 12, 2, 5)
+    grads = torch.autograd.grad(out.sum(), x.tensors())
+    assert [g.shape for g in grads] == [t.shape for t in x.tensors()]

@@ -101,6 +101,8 @@ def sparse_sampling_attention_reference(
     """
     b, d = q.shape[0], q.shape[-1]
     h, w = shape
+    if q.numel() == 0:  # empty batch: nothing to sample (einops cannot split a zero-size axis)
+        return (q * 0 + k.sum() * 0 + v.sum() * 0 + offsets.sum() * 0).to(q.dtype)
     dt = compute_dtype(q.dtype)
     scale = d**-0.5 if scale is None else scale
     grid = rearrange(sampling_grid(offsets, shape), "b n m p xy -> (b m) n p xy")
