@@ -6,10 +6,10 @@ import os
 # solves (the SVM active-set steps) become ~100x slower. Must be set before numpy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
 
 # dev: quick and random; ci: more examples, derandomized so CI is reproducible.
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -70,7 +70,9 @@ def read_bmp8(path: Path) -> np.ndarray:
     if bpp != 8:
         raise ValueError(f"{path}: expected an 8-bit BMP, got {bpp} bits per pixel")
     stride = (width + 3) // 4 * 4
-    rows = np.frombuffer(raw, np.uint8, count=stride * abs(height), offset=offset).reshape(abs(height), stride)
+    rows = np.frombuffer(raw, np.uint8, count=stride * abs(height), offset=offset).reshape(
+        abs(height), stride
+    )
     img = rows[:, :width]
     return img[::-1] if height > 0 else img  # positive height = bottom-up rows
 

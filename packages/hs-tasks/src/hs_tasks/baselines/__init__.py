@@ -3,7 +3,8 @@
 * Classification: :class:`~hs_tasks.baselines.svm.RBFSVM` and :func:`~hs_tasks.baselines.svm.fit_svm`
   (RBF SVM on spectra, C/γ by cross-validation on training pixels).
 * Target detection: :func:`~hs_tasks.baselines.detection.cem`, :func:`~hs_tasks.baselines.detection.ace`.
-* Anomaly detection: :func:`~hs_tasks.baselines.detection.rx` (global), :func:`~hs_tasks.baselines.detection.local_rx`.
+* Anomaly detection: :func:`~hs_tasks.baselines.detection.rx` (global),
+  :func:`~hs_tasks.baselines.detection.local_rx` (dual window).
 * Change detection: :func:`~hs_tasks.baselines.change_detection.change_vector_analysis` (+ Otsu).
 * Unmixing: :func:`~hs_tasks.baselines.unmixing.vca` + :func:`~hs_tasks.baselines.unmixing.fcls`.
 * Denoising: :func:`~hs_tasks.baselines.denoising.subspace_denoise`.
@@ -15,7 +16,7 @@ from hs_tasks.baselines.change_detection import CVAResult, change_vector_analysi
 from hs_tasks.baselines.denoising import SubspaceDenoiseResult, estimate_noise_std, subspace_denoise
 from hs_tasks.baselines.detection import ace, cem, local_rx, rx
 from hs_tasks.baselines.super_resolution import bicubic_downsample, bicubic_upsample
-from hs_tasks.baselines.svm import CVResult, RBFSVM, cross_validate_svm, fit_svm
+from hs_tasks.baselines.svm import RBFSVM, CVResult, cross_validate_svm, fit_svm
 from hs_tasks.baselines.unmixing import VCAResult, estimate_snr, fcls, vca
 
 __all__ = [

@@ -43,16 +43,17 @@ def otsu_threshold(values: Any, *, bins: int = 256) -> float:
         bins: histogram bins (>= 2).
 
     Returns:
-        The threshold. For constant input (nothing to split) it is that constant, so no value lies
-        above it.
+        The threshold. For constant input (or a range too small to hold ``bins`` distinct bin
+        edges) it is the maximum, so no value lies above it.
     """
     v = as_float_array(values, "values").ravel()
     if bins < 2:
         raise ValueError(f"bins must be >= 2, got {bins}")
     lo, hi = float(v.min()), float(v.max())
-    if hi == lo:
-        return lo
-    counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
+    edges = np.linspace(lo, hi, bins + 1)
+    if np.any(np.diff(edges) <= 0):  # (numerically) constant values: nothing to split
+        return hi
+    counts, _ = np.histogram(v, bins=edges)
     centers = (edges[:-1] + edges[1:]) / 2.0
     p = counts / counts.sum()
     w0 = np.cumsum(p)[:-1]  # class 0 = bins [0, t], t = 0 .. bins-2
@@ -81,7 +82,9 @@ class CVAResult:
     change_map: np.ndarray
 
 
-def _normalize(pre: np.ndarray, post: np.ndarray, mode: str, fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _normalize(
+    pre: np.ndarray, post: np.ndarray, mode: str, fit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     if mode == "none":
         return pre, post
     a, b = pre[:, fit], post[:, fit]

@@ -70,7 +70,9 @@ def bicubic_downsample(hr: ArrayOrTensor, scale: int) -> ArrayOrTensor:
     return _restore(lr, unbatched, is_numpy)
 
 
-def bicubic_upsample(lr: ArrayOrTensor, scale: int, *, clamp: tuple[float, float] | None = None) -> ArrayOrTensor:
+def bicubic_upsample(
+    lr: ArrayOrTensor, scale: int, *, clamp: tuple[float, float] | None = None
+) -> ArrayOrTensor:
     """Bicubic upsampling by ``scale``: the super-resolution floor.
 
     Args:

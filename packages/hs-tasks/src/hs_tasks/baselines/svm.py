@@ -34,7 +34,7 @@ from scipy import linalg
 
 from hs_tasks._utils import as_float_array, as_int_array
 
-__all__ = ["CVResult", "RBFSVM", "cross_validate_svm", "fit_svm"]
+__all__ = ["RBFSVM", "CVResult", "cross_validate_svm", "fit_svm"]
 
 _CHUNK = 4096
 _BIAS = 1.0
@@ -82,7 +82,7 @@ def _coordinate_descent(
     Arrays are ``(n, k)`` at the interface; internally ``(k, n)`` so that each class is contiguous.
     Returns the updated ``alpha``, the steps taken and, per class, whether it reached ``tol``.
     """
-    n, k = targets.shape
+    k = targets.shape[1]
     y = np.ascontiguousarray(targets.T)
     a = np.ascontiguousarray(alpha.T)
     f = (kernel @ (targets * alpha)).T.copy()  # decision values on the training set, (k, n)
@@ -154,7 +154,9 @@ def _interior_point(kernel: np.ndarray, y: np.ndarray, c_value: float, max_iter:
 
         dx_a, dz_a, dw_a = direction(-x * z, -s * w)
         step_a = max_step(dx_a, dz_a, dw_a)
-        mu_aff = float((x + step_a * dx_a) @ (z + step_a * dz_a) + (s - step_a * dx_a) @ (w + step_a * dw_a)) / (2 * n)
+        mu_aff = float(
+            (x + step_a * dx_a) @ (z + step_a * dz_a) + (s - step_a * dx_a) @ (w + step_a * dw_a)
+        ) / (2 * n)
         sigma = (mu_aff / mu) ** 3
         dx, dz, dw = direction(sigma * mu - x * z - dx_a * dz_a, sigma * mu - s * w + dx_a * dw_a)
         step = min(1.0, 0.99 * max_step(dx, dz, dw))

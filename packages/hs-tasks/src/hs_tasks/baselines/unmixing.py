@@ -108,7 +108,9 @@ def vca(cube: Any, n_endmembers: int, *, snr_db: float | None = None, seed: int 
         u = x.mean(axis=1, keepdims=True)
         denom = np.sum(x * u, axis=0, keepdims=True)
         if np.any(denom <= 0):
-            raise ValueError("VCA projective projection failed: data are not in a positive cone (negative values?)")
+            raise ValueError(
+                "VCA projective projection failed: data are not in a positive cone (negative values?)"
+            )
         y = x / denom
     else:
         mean = r.mean(axis=1, keepdims=True)

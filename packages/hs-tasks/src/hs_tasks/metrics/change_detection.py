@@ -61,7 +61,9 @@ class ChangeDetectionReport:
         }
 
 
-def change_detection_report(prediction: Any, reference: Any, *, mask: Any | None = None) -> ChangeDetectionReport:
+def change_detection_report(
+    prediction: Any, reference: Any, *, mask: Any | None = None
+) -> ChangeDetectionReport:
     """Score a binary change map against a binary reference on the masked pixels.
 
     Args:

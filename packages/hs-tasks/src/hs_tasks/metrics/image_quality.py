@@ -154,7 +154,9 @@ def ergas(reference: Any, estimate: Any, *, scale: float = 1.0) -> float:
         raise ValueError(f"scale must be a positive number, got {scale}")
     mean_b = np.mean(x, axis=(1, 2))
     if np.any(mean_b == 0):
-        raise ValueError(f"ERGAS is undefined: reference bands {np.flatnonzero(mean_b == 0).tolist()} have zero mean")
+        raise ValueError(
+            f"ERGAS is undefined: reference bands {np.flatnonzero(mean_b == 0).tolist()} have zero mean"
+        )
     mse = np.mean((x - y) ** 2, axis=(1, 2))
     return float(100.0 / scale * np.sqrt(np.mean(mse / mean_b**2)))
 
@@ -195,7 +197,9 @@ class ImageQualityReport:
         return dict(self.__dict__)
 
 
-def image_quality(reference: Any, estimate: Any, *, data_range: float, scale: float = 1.0) -> ImageQualityReport:
+def image_quality(
+    reference: Any, estimate: Any, *, data_range: float, scale: float = 1.0
+) -> ImageQualityReport:
     """All six image-quality metrics of one ``(c, h, w)`` reconstruction.
 
     Args:

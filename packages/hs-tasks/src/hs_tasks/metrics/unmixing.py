@@ -97,7 +97,8 @@ def match_endmembers(reference: Any, estimate: Any) -> np.ndarray:
     cost = sad_matrix(reference, estimate)
     if cost.shape[1] < cost.shape[0]:
         raise ValueError(
-            f"need at least as many estimated endmembers as reference ones, got {cost.shape[1]} < {cost.shape[0]}"
+            "need at least as many estimated endmembers as reference ones, "
+            f"got {cost.shape[1]} < {cost.shape[0]}"
         )
     rows, cols = linear_sum_assignment(cost)
     perm = np.empty(cost.shape[0], dtype=np.int64)
@@ -177,7 +178,8 @@ def unmixing_report(
             )
         if a_ref.shape[1:] != a_est.shape[1:]:
             raise ValueError(
-                f"abundance maps must have the same spatial shape, got {a_ref.shape[1:]} and {a_est.shape[1:]}"
+                "abundance maps must have the same spatial shape, "
+                f"got {a_ref.shape[1:]} and {a_est.shape[1:]}"
             )
         diff = a_ref.reshape(a_ref.shape[0], -1) - a_est[perm].reshape(a_ref.shape[0], -1)
         mse = np.mean(diff**2, axis=1)
