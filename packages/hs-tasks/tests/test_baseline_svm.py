@@ -54,8 +54,8 @@ def test_ill_conditioned_dual_takes_the_interior_point_path(rng: np.random.Gener
     assert not done.all()  # the warm-up alone does not converge here
     coef, _, converged = _solve_ovr(kernel, t, 1000.0, 1e-3, 200 * 150)
     assert converged
-    ipm = _interior_point(kernel, t[:, 0], 1000.0)
     q = (t * t.T) * kernel
+    ipm = _interior_point(q, -np.ones(150), 1000.0)  # the full problem, no working set
     a = np.abs(coef[:, 0])
     assert np.all((a >= 0) & (a <= 1000.0))
     ours, reference = 0.5 * a @ q @ a - a.sum(), 0.5 * ipm @ q @ ipm - ipm.sum()

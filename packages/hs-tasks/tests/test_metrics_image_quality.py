@@ -94,6 +94,8 @@ def test_report_and_tensor_input(rng: np.random.Generator) -> None:
     assert rep.mpsnr == pytest.approx(40.0, abs=1e-3)
     assert rep.rmse == pytest.approx(0.01, abs=1e-6)
     assert set(rep.as_dict()) == {"mpsnr", "mssim", "sam", "ergas", "cc", "rmse"}
+    half = torch.from_numpy(x).to(torch.bfloat16)  # what a mixed-precision head would hand over
+    assert mpsnr(half, half, data_range=1.0) == np.inf
 
 
 @pytest.mark.parametrize(
