@@ -1,10 +1,28 @@
 """Heads, losses, metrics and fine-tuning for the seven HyperSIGMA tasks.
 
-Available now (backbone-free): :mod:`hs_tasks.metrics` (every task's metrics) and
-:mod:`hs_tasks.baselines` (one classical floor per task).
+* :mod:`hs_tasks.core` / :mod:`hs_tasks.finetune`: the task-model interface, registry and loop.
+* :mod:`hs_tasks.metrics`: every task's metrics (backbone-free pure functions).
+* :mod:`hs_tasks.baselines`: one classical floor per task (backbone-free).
 """
 
 from hs_tasks import baselines, metrics
 from hs_tasks._version import __version__
+from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
+from hs_tasks.finetune import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
 
-__all__ = ["__version__", "baselines", "metrics"]
+__all__ = [
+    "Evaluator",
+    "FinetuneConfig",
+    "FinetuneResult",
+    "SelectBest",
+    "TaskModel",
+    "TaskOutput",
+    "__version__",
+    "baselines",
+    "create_task_model",
+    "evaluate",
+    "finetune",
+    "list_tasks",
+    "metrics",
+    "register_task",
+]
