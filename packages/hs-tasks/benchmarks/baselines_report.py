@@ -21,13 +21,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from hs_data.synthetic import make_sr_pair
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from realdata import load_mat, load_nanjing, load_scene, load_unmixing
 
 from hs_tasks.baselines import (
     ace,
-    bicubic_downsample,
     bicubic_upsample,
     cem,
     change_vector_analysis,
@@ -186,19 +187,18 @@ def denoising() -> list[Row]:
 
 def super_resolution() -> list[Row]:
     rows: list[Row] = []
-    pavia = np.moveaxis(load_mat("anomaly_detection/pavia/pavia_car.mat")["data"].astype(float), -1, 0)[
-        :, :80, :96
-    ]
+    pavia = np.moveaxis(load_mat("anomaly_detection/pavia/pavia_car.mat")["data"].astype(float), -1, 0)
     paris = np.moveaxis(load_mat("super_resolution/paris_eo1/paris_data_hs_ms.mat")["HSim"], -1, 0)
-    for name, hr in (("Pavia crop 80x96", pavia), ("Paris EO-1 72x72", paris)):
-        hr = hr / hr.max()
+    for name, hr in (("Pavia crop 80x100", pavia), ("Paris EO-1 72x72", paris)):
         for s in (4, 8):
-            up = bicubic_upsample(bicubic_downsample(hr, s), s, clamp=(0.0, 1.0))
-            q = image_quality(hr, up, data_range=1.0, scale=s)
+            pair = make_sr_pair(hr / hr.max(), s)  # hs-data's degradation (MATLAB bicubic)
+            up = bicubic_upsample(pair["image_lr"], s, clamp=(0.0, 1.0))
+            q = image_quality(pair["image_hr"], up, data_range=1.0, scale=s)
+            size = "x".join(map(str, pair["image_hr"].shape[1:]))
             rows.append(
                 (
                     "super-resolution",
-                    f"{name}, x{s}",
+                    f"{name} (HR {size}), x{s}",
                     "bicubic",
                     "MPSNR / MSSIM / SAM° / ERGAS / CC",
                     f"{q.mpsnr:.2f} / {q.mssim:.4f} / {q.sam:.2f} / {q.ergas:.2f} / {q.cc:.4f}",

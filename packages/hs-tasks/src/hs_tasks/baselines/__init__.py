@@ -8,14 +8,14 @@
 * Change detection: :func:`~hs_tasks.baselines.change_detection.change_vector_analysis` (+ Otsu).
 * Unmixing: :func:`~hs_tasks.baselines.unmixing.vca` + :func:`~hs_tasks.baselines.unmixing.fcls`.
 * Denoising: :func:`~hs_tasks.baselines.denoising.subspace_denoise`.
-* Super-resolution: :func:`~hs_tasks.baselines.super_resolution.bicubic_upsample` (and the
-  :func:`~hs_tasks.baselines.super_resolution.bicubic_downsample` degradation convention).
+* Super-resolution: :func:`~hs_tasks.baselines.super_resolution.bicubic_upsample` (MATLAB-style
+  bicubic, matching the degradation of :func:`hs_data.synthetic.bicubic_downsample`).
 """
 
 from hs_tasks.baselines.change_detection import CVAResult, change_vector_analysis, otsu_threshold
 from hs_tasks.baselines.denoising import SubspaceDenoiseResult, estimate_noise_std, subspace_denoise
 from hs_tasks.baselines.detection import ace, cem, local_rx, rx
-from hs_tasks.baselines.super_resolution import bicubic_downsample, bicubic_upsample
+from hs_tasks.baselines.super_resolution import bicubic_upsample
 from hs_tasks.baselines.svm import RBFSVM, CVResult, cross_validate_svm, fit_svm
 from hs_tasks.baselines.unmixing import VCAResult, estimate_snr, fcls, vca
 
@@ -26,7 +26,6 @@ __all__ = [
     "SubspaceDenoiseResult",
     "VCAResult",
     "ace",
-    "bicubic_downsample",
     "bicubic_upsample",
     "cem",
     "change_vector_analysis",

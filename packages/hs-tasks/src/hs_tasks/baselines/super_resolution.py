@@ -1,18 +1,20 @@
-"""Bicubic super-resolution floor and the bicubic degradation it inverts.
+"""Bicubic super-resolution floor, on the degradation convention of hs-data.
 
 Shapes: ``(c, h, w)`` or ``(b, c, h, w)``, numpy arrays or torch tensors; the output has the same
-kind, layout and dtype as the input (numpy inputs are computed in float64).
+kind, layout and float dtype as the input (computed in float64).
 
-Degradation convention (shared with the dataset layer, hs-data): the low-resolution image is
-``torch.nn.functional.interpolate(hr, scale_factor=1 / scale, mode="bicubic", antialias=True,
-align_corners=False)``: a bicubic (Keys, a = -0.75) resampling whose kernel is widened by
-``scale`` (``antialias=True``) so that it low-pass filters before decimating, like MATLAB's
-``imresize``. HyperSIGMA makes its Houston 2018 LR inputs by "bicubic down-sampling" (issue #11;
-§4.7); the exact filter of their MATLAB/PIL scripts was not recoverable, which is why the convention
-is fixed here explicitly. The HR size must be divisible by ``scale`` so that LR and HR grids align.
+Degradation convention (one home: :mod:`hs_data.synthetic.degradation`). The low-resolution input of
+the SR task is ``hs_data.synthetic.bicubic_downsample(hr, s)``: MATLAB's ``imresize(hr, 1/s,
+'bicubic')`` — Keys' cubic kernel with ``a = -0.5``, widened by ``s`` when shrinking
+(anti-aliasing), half-pixel grid, mirror-extended borders — the usual way HSI super-resolution
+benchmarks make their LR images (HyperSIGMA: "LR made by bicubic down-sampling", issue #11, §4.7).
+``hs_data.synthetic.make_sr_pair`` crops the HR cube to a multiple of ``s`` first.
 
-The floor is plain bicubic upsampling of the LR image back to the HR grid (``antialias`` is
-irrelevant when enlarging), optionally clamped to the data range.
+The floor is the matching **bicubic upsampling** of the LR image back to the HR grid,
+``hs_data.synthetic.imresize(lr, out_shape=(h * s, w * s))`` (MATLAB's ``imresize(lr, s,
+'bicubic')``, no anti-aliasing needed when enlarging): the "Bicubic" row of SR papers, which every
+learned model has to beat. Note that ``torch.nn.functional.interpolate(mode="bicubic")`` uses
+``a = -0.75`` and replicated borders, so it is *not* this convention.
 """
 
 from __future__ import annotations
@@ -21,75 +23,46 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-__all__ = ["bicubic_downsample", "bicubic_upsample"]
+from hs_data.synthetic import imresize
+
+__all__ = ["bicubic_upsample"]
 
 ArrayOrTensor = TypeVar("ArrayOrTensor", np.ndarray, torch.Tensor)
 
 
-def _as_batch(x: Any, name: str) -> tuple[torch.Tensor, bool, bool]:
-    """Return a float ``(b, c, h, w)`` tensor, whether the input was unbatched, and was numpy."""
-    is_numpy = not isinstance(x, torch.Tensor)
-    t = torch.from_numpy(np.asarray(x, dtype=np.float64)) if is_numpy else x
-    if t.ndim not in (3, 4):
-        raise ValueError(f"{name}: expected (c, h, w) or (b, c, h, w), got shape {tuple(t.shape)}")
-    if not t.is_floating_point():
-        raise ValueError(f"{name}: expected a floating-point array, got dtype {t.dtype}")
-    unbatched = t.ndim == 3
-    return (t.unsqueeze(0) if unbatched else t), unbatched, is_numpy
-
-
-def _restore(t: torch.Tensor, unbatched: bool, is_numpy: bool) -> Any:
-    t = t.squeeze(0) if unbatched else t
-    return t.numpy() if is_numpy else t
-
-
-def _check_scale(scale: int) -> int:
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale!r}")
-    return scale
-
-
-def bicubic_downsample(hr: ArrayOrTensor, scale: int) -> ArrayOrTensor:
-    """Degrade a high-resolution image by antialiased bicubic downsampling (the SR convention).
-
-    Args:
-        hr: ``(c, h, w)`` or ``(b, c, h, w)`` float image; ``h`` and ``w`` divisible by ``scale``.
-        scale: integer factor (4 or 8 in HyperSIGMA).
-
-    Returns:
-        ``(…, c, h / scale, w / scale)``, same kind as the input.
-    """
-    s = _check_scale(scale)
-    t, unbatched, is_numpy = _as_batch(hr, "hr")
-    h, w = t.shape[-2:]
-    if h % s or w % s:
-        raise ValueError(f"hr: spatial size {h}x{w} is not divisible by scale {s}; crop it first")
-    lr = F.interpolate(t, size=(h // s, w // s), mode="bicubic", antialias=True, align_corners=False)
-    return _restore(lr, unbatched, is_numpy)
+def _upsample_one(x: Any, scale: int) -> Any:
+    return imresize(x, out_shape=(x.shape[-2] * scale, x.shape[-1] * scale))
 
 
 def bicubic_upsample(
     lr: ArrayOrTensor, scale: int, *, clamp: tuple[float, float] | None = None
 ) -> ArrayOrTensor:
-    """Bicubic upsampling by ``scale``: the super-resolution floor.
+    """MATLAB-style bicubic upsampling by an integer ``scale``: the super-resolution floor.
 
     Args:
-        lr: ``(c, h, w)`` or ``(b, c, h, w)`` float low-resolution image.
-        scale: integer factor.
-        clamp: optional ``(low, high)`` data range to clip the overshoot of the cubic kernel to.
+        lr: ``(c, h, w)`` or ``(b, c, h, w)`` low-resolution image (array or tensor).
+        scale: integer factor (4 or 8 in HyperSIGMA).
+        clamp: optional ``(low, high)`` data range to clip the kernel's overshoot to.
 
     Returns:
         ``(…, c, h * scale, w * scale)``, same kind as the input.
+
+    Raises:
+        ValueError: wrong number of dimensions, a non-positive or non-integer scale, or a bad clamp.
     """
-    s = _check_scale(scale)
-    t, unbatched, is_numpy = _as_batch(lr, "lr")
-    h, w = t.shape[-2:]
-    hr = F.interpolate(t, size=(h * s, w * s), mode="bicubic", align_corners=False)
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
+    if lr.ndim not in (3, 4):
+        raise ValueError(f"lr: expected (c, h, w) or (b, c, h, w), got shape {tuple(lr.shape)}")
+    if clamp is not None and not clamp[0] < clamp[1]:
+        raise ValueError(f"clamp must be (low, high) with low < high, got {clamp}")
+    if lr.ndim == 3:
+        out = _upsample_one(lr, scale)
+    elif isinstance(lr, torch.Tensor):
+        out = torch.stack([_upsample_one(x, scale) for x in lr])
+    else:
+        out = np.stack([_upsample_one(x, scale) for x in lr])
     if clamp is not None:
-        lo, hi = clamp
-        if not lo < hi:
-            raise ValueError(f"clamp must be (low, high) with low < high, got {clamp}")
-        hr = hr.clamp(lo, hi)
-    return _restore(hr, unbatched, is_numpy)
+        out = out.clamp(*clamp) if isinstance(out, torch.Tensor) else np.clip(out, *clamp)
+    return out
