@@ -6,6 +6,12 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+# Without a GPU, the Triton backend's kernels run in Triton's CPU interpreter, so the backend-generic
+# tests cover them too. Triton reads this when the kernels are first decorated (on first use), so it
+# is set here, before any test runs.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 # dev: quick and random; ci: more examples, derandomized so CI is reproducible.
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from hs_attention.testing import SSAInputs, make_ssa_inputs
@@ -51,3 +52,18 @@ def ssa_cases(draw: st.DrawFn, max_side: int = 6, max_d: int = 9, max_p: int = 5
         offset_scale=draw(st.sampled_from([0.05, 0.7, 2.0, 5.0])),
         seed=draw(st.integers(0, 2**16)),
     )
+
+
+# Backends that run slowly on a CPU-only machine get fewer examples than the loaded profile gives:
+# there the Triton kernels run in Triton's interpreter (numpy, one operation at a time, ~0.1-0.5 s a
+# call). The assertions are the same for every backend.
+SLOW_BACKEND_MAX_EXAMPLES = {"triton": 6}
+
+
+def backend_settings(name: str) -> settings:
+    """The loaded hypothesis profile, with at most ``SLOW_BACKEND_MAX_EXAMPLES[name]`` examples."""
+    current = settings()
+    cap = SLOW_BACKEND_MAX_EXAMPLES.get(name)
+    if cap is None or cap >= current.max_examples:
+        return current
+    return settings(current, max_examples=cap)

@@ -8,7 +8,7 @@
 from hs_tasks import baselines, metrics
 from hs_tasks._version import __version__
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
-from hs_tasks.finetune import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
+from hs_tasks.finetuning import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
 
 __all__ = [
     "Evaluator",

@@ -68,6 +68,12 @@ class Backend:
         return []
 
     @classmethod
+    def supported_devices(cls) -> frozenset[str]:
+        """The device types this backend runs on here (``SUPPORTED_DEVICES`` unless it depends on the
+        environment, as Triton's CPU interpreter does)."""
+        return cls.SUPPORTED_DEVICES
+
+    @classmethod
     def not_supported_reasons(
         cls, device: torch.device | str | None = None, dtype: torch.dtype | None = None
     ) -> list[str]:
@@ -75,8 +81,9 @@ class Backend:
         reasons = list(cls.environment_reasons())
         if device is not None:
             dev = torch.device(device).type
-            if dev not in cls.SUPPORTED_DEVICES:
-                reasons.append(f"device {dev!r} not supported (supports {sorted(cls.SUPPORTED_DEVICES)})")
+            devices = cls.supported_devices()
+            if dev not in devices:
+                reasons.append(f"device {dev!r} not supported (supports {sorted(devices)})")
         if dtype is not None and dtype not in cls.SUPPORTED_DTYPES:
             names = sorted(str(d).replace("torch.", "") for d in cls.SUPPORTED_DTYPES)
             reasons.append(f"dtype {str(dtype).replace('torch.', '')} not supported (supports {names})")

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
-from hs_tasks.finetune import FinetuneConfig, SelectBest, finetune
+from hs_tasks.finetuning import FinetuneConfig, SelectBest, finetune
 
 
 class _Samples(Dataset):
@@ -103,7 +103,7 @@ def test_selection_restores_an_earlier_epoch_when_validation_gets_worse(
         snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
         return {"accuracy": next(scripted)}
 
-    monkeypatch.setattr("hs_tasks.finetune.evaluate", fake_evaluate)
+    monkeypatch.setattr("hs_tasks.finetuning.evaluate", fake_evaluate)
     monkeypatch.setattr(SelectBest, "on_epoch_end", real)
     model = _model()
     result = finetune(model, _Samples(64, 1), _Samples(16, 2), _config(epochs=4))
@@ -114,7 +114,7 @@ def test_selection_restores_an_earlier_epoch_when_validation_gets_worse(
 
 def test_layer_decay_reaches_the_optimizer(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, float] = {}
-    import hs_tasks.finetune as ft
+    import hs_tasks.finetuning as ft
 
     real = ft.build_adamw
 
