@@ -189,7 +189,7 @@ def super_resolution() -> list[Row]:
     rows: list[Row] = []
     pavia = np.moveaxis(load_mat("anomaly_detection/pavia/pavia_car.mat")["data"].astype(float), -1, 0)
     paris = np.moveaxis(load_mat("super_resolution/paris_eo1/paris_data_hs_ms.mat")["HSim"], -1, 0)
-    for name, hr in (("Pavia crop 80x100", pavia), ("Paris EO-1 72x72", paris)):
+    for name, hr in (("Pavia crop", pavia), ("Paris EO-1", paris)):
         for s in (4, 8):
             pair = make_sr_pair(hr / hr.max(), s)  # hs-data's degradation (MATLAB bicubic)
             up = bicubic_upsample(pair["image_lr"], s, clamp=(0.0, 1.0))

@@ -1,6 +1,6 @@
 """Heads, losses, metrics and fine-tuning for the seven HyperSIGMA tasks.
 
-* :mod:`hs_tasks.core` / :mod:`hs_tasks.finetune`: the task-model interface, registry and loop.
+* :mod:`hs_tasks.core` / :mod:`hs_tasks.finetuning`: the task-model interface, registry and loop.
 * :mod:`hs_tasks.metrics`: every task's metrics (backbone-free pure functions).
 * :mod:`hs_tasks.baselines`: one classical floor per task (backbone-free).
 """
