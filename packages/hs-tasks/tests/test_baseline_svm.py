@@ -104,6 +104,13 @@ def test_labels_are_kept_and_standardisation_uses_training_pixels(rng: np.random
     assert np.mean(model.predict(1000.0 * x + 5.0) == labels) > 0.9
 
 
+def test_unconverged_fit_warns(rng: np.random.Generator) -> None:
+    x, y = _rings(rng, 60)
+    with pytest.warns(RuntimeWarning, match="stopped after 5 coordinate steps"):
+        model = RBFSVM(C=10.0, max_iter=5).fit(x, y)
+    assert not model.converged_
+
+
 def test_cv_is_deterministic_and_errors(rng: np.random.Generator) -> None:
     x, y = _rings(rng, 90)
     a = cross_validate_svm(x, y, c_grid=(1.0, 10.0), gamma_factors=(1.0,), seed=3)

@@ -35,6 +35,7 @@ sensing images with support vector machines", IEEE TGRS 42(8), 2004, tune C and 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -300,6 +301,13 @@ class RBFSVM:
         targets = np.where(ya[:, None] == classes[None, :], 1.0, -1.0)
         max_iter = self.max_iter if self.max_iter is not None else 200 * xa.shape[0]
         coef, self.n_iter_, self.converged_ = _solve_ovr(kernel, targets, float(self.C), self.tol, max_iter)
+        if not self.converged_:
+            warnings.warn(
+                f"RBFSVM: the dual solver stopped after {max_iter} coordinate steps with KKT violations "
+                f"above tol={self.tol}; the model is usable but not optimal (raise max_iter or tol)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         keep = np.any(coef != 0.0, axis=1)
         self.support_ = z[keep]
         self.coef_ = coef[keep]
