@@ -1,5 +1,11 @@
-"""Heads, losses, metrics and fine-tuning for the seven HyperSIGMA tasks."""
+"""Heads, losses, metrics and fine-tuning for the seven HyperSIGMA tasks.
 
+* :mod:`hs_tasks.core` / :mod:`hs_tasks.finetuning`: the task-model interface, registry and loop.
+* :mod:`hs_tasks.metrics`: every task's metrics (backbone-free pure functions).
+* :mod:`hs_tasks.baselines`: one classical floor per task (backbone-free).
+"""
+
+from hs_tasks import baselines, metrics
 from hs_tasks._version import __version__
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
 from hs_tasks.finetuning import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
@@ -12,9 +18,11 @@ __all__ = [
     "TaskModel",
     "TaskOutput",
     "__version__",
+    "baselines",
     "create_task_model",
     "evaluate",
     "finetune",
     "list_tasks",
+    "metrics",
     "register_task",
 ]
