@@ -179,3 +179,28 @@ def test_config_validation() -> None:
         FinetuneConfig(epochs=2, warmup_epochs=3)
     with pytest.raises(ValueError, match="train_set: expected at least one sample"):
         finetune(_model(), _Samples(0, 0), None, _config())
+
+
+def test_recipe_registry() -> None:
+    from hs_tasks.recipes import RecipeConfig, RecipeResult, list_recipes, register_recipe, run_recipe
+
+    @register_recipe("toy_recipe_for_test")
+    def _recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
+        return RecipeResult(
+            task="toy_recipe_for_test",
+            dataset=dataset,
+            backbone=config.backbone,
+            metrics={"oa": 1.0},
+            main_metric="oa",
+            higher_is_better=True,
+            baseline_name="none",
+            baseline={},
+            split={"seed": config.seed},
+            finetune=None,
+        )
+
+    assert "toy_recipe_for_test" in list_recipes()
+    result = run_recipe("toy_recipe_for_test", "salinas_a", RecipeConfig(seed=3))
+    assert result.dataset == "salinas_a" and result.split == {"seed": 3}
+    with pytest.raises(ValueError, match=r"task: expected one of .* got 'toy_recipe'; did you mean"):
+        run_recipe("toy_recipe", "x")

@@ -3,17 +3,22 @@
 * :mod:`hs_tasks.core` / :mod:`hs_tasks.finetuning`: the task-model interface, registry and loop.
 * :mod:`hs_tasks.metrics`: every task's metrics (backbone-free pure functions).
 * :mod:`hs_tasks.baselines`: one classical floor per task (backbone-free).
+* :mod:`hs_tasks.recipes`: each task's whole protocol on a dataset (:func:`run_recipe`), what the
+  leaderboard runs.
 """
 
 from hs_tasks import baselines, metrics
 from hs_tasks._version import __version__
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
 from hs_tasks.finetuning import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
+from hs_tasks.recipes import RecipeConfig, RecipeResult, list_recipes, register_recipe, run_recipe
 
 __all__ = [
     "Evaluator",
     "FinetuneConfig",
     "FinetuneResult",
+    "RecipeConfig",
+    "RecipeResult",
     "SelectBest",
     "TaskModel",
     "TaskOutput",
@@ -22,7 +27,10 @@ __all__ = [
     "create_task_model",
     "evaluate",
     "finetune",
+    "list_recipes",
     "list_tasks",
     "metrics",
+    "register_recipe",
     "register_task",
+    "run_recipe",
 ]
