@@ -204,3 +204,18 @@ def test_recipe_registry() -> None:
     assert result.dataset == "salinas_a" and result.split == {"seed": 3}
     with pytest.raises(ValueError, match=r"task: expected one of .* got 'toy_recipe'; did you mean"):
         run_recipe("toy_recipe", "x")
+
+
+def test_extra_callbacks_reach_finetune_inside_the_block() -> None:
+    from hs_tasks.finetuning import extra_callbacks
+
+    seen: list[int] = []
+
+    class Count:
+        def on_epoch_end(self, trainer, epoch):
+            seen.append(epoch)
+
+    with extra_callbacks(Count()):
+        finetune(_model(), _Samples(32, 1), None, _config(epochs=2))
+    finetune(_model(), _Samples(32, 1), None, _config(epochs=1))  # outside: not called
+    assert seen == [0, 1]

@@ -10,7 +10,14 @@
 from hs_tasks import baselines, metrics
 from hs_tasks._version import __version__
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
-from hs_tasks.finetuning import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
+from hs_tasks.finetuning import (
+    FinetuneConfig,
+    FinetuneResult,
+    SelectBest,
+    evaluate,
+    extra_callbacks,
+    finetune,
+)
 from hs_tasks.recipes import RecipeConfig, RecipeResult, list_recipes, register_recipe, run_recipe
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "baselines",
     "create_task_model",
     "evaluate",
+    "extra_callbacks",
     "finetune",
     "list_recipes",
     "list_tasks",

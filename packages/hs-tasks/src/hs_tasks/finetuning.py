@@ -12,10 +12,12 @@ Model selection uses the validation set only (carved from the training data by t
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +37,28 @@ from hs_backbone.training import (
 )
 from hs_tasks.core import TaskModel
 
-__all__ = ["FinetuneConfig", "FinetuneResult", "SelectBest", "evaluate", "finetune"]
+__all__ = ["FinetuneConfig", "FinetuneResult", "SelectBest", "evaluate", "extra_callbacks", "finetune"]
 
 log = logging.getLogger(__name__)
+
+_EXTRA_CALLBACKS: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
+    "hs_tasks_extra_callbacks", default=()
+)
+
+
+@contextlib.contextmanager
+def extra_callbacks(*callbacks: object) -> Iterator[None]:
+    """Add trainer callbacks to every :func:`finetune` call made inside the block.
+
+    This is how a caller that does not build the model itself (the leaderboard logging per-epoch
+    metrics to MLflow, an Optuna trial reporting validation scores for pruning) reaches the training
+    loop of a recipe, without every recipe forwarding callbacks.
+    """
+    token = _EXTRA_CALLBACKS.set(_EXTRA_CALLBACKS.get() + tuple(callbacks))
+    try:
+        yield
+    finally:
+        _EXTRA_CALLBACKS.reset(token)
 
 
 @dataclass
@@ -254,7 +275,7 @@ def finetune(
         optimizer,
         train_cfg,
         schedule=schedule,
-        callbacks=[*([selector] if selector else []), *callbacks],
+        callbacks=[*([selector] if selector else []), *callbacks, *_EXTRA_CALLBACKS.get()],
     )
     history = trainer.fit(
         lambda epoch, start: epoch_loader(

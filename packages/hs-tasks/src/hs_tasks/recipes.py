@@ -10,13 +10,13 @@ calls :func:`run_recipe`; every recipe returns a :class:`RecipeResult`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from hs_tasks.finetuning import FinetuneConfig, FinetuneResult
+from hs_tasks.finetuning import FinetuneConfig, FinetuneResult, extra_callbacks
 
 __all__ = [
     "RecipeConfig",
@@ -105,10 +105,17 @@ def list_recipes() -> list[str]:
     return sorted(_RECIPES)
 
 
-def run_recipe(task: str, dataset: str, config: RecipeConfig | None = None) -> RecipeResult:
-    """Run the recipe of ``task`` on ``dataset`` (an hs-data registry name)."""
+def run_recipe(
+    task: str, dataset: str, config: RecipeConfig | None = None, *, callbacks: Sequence[object] = ()
+) -> RecipeResult:
+    """Run the recipe of ``task`` on ``dataset`` (an hs-data registry name).
+
+    ``callbacks`` reach every fine-tuning loop the recipe runs (see
+    :func:`hs_tasks.finetuning.extra_callbacks`): per-epoch logging, Optuna pruning.
+    """
     if task not in _RECIPES:
         close = difflib.get_close_matches(task, list(_RECIPES), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"task: expected one of {list_recipes()}, got {task!r}{hint}")
-    return _RECIPES[task](dataset, config or RecipeConfig())
+    with extra_callbacks(*callbacks):
+        return _RECIPES[task](dataset, config or RecipeConfig())
