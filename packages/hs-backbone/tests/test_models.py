@@ -45,12 +45,16 @@ def test_create_backbone_prunes_none_and_routes_in_chans() -> None:
         ("huge", 629.67808, 9.182208, [7, 15, 23, 31]),
     ],
 )
-def test_sizes_match_the_spec_table(size: str, block_m: float, offset_m: float, global_blocks: list[int]) -> None:
+def test_sizes_match_the_spec_table(
+    size: str, block_m: float, offset_m: float, global_blocks: list[int]
+) -> None:
     # hypersigma.md §2.2: block params depth·(12D²+13D) plus the SSA offset heads; 4 global blocks.
     model = hb.create_backbone(f"spatial_vit_{size}", device="meta")
     sizes = hb.SIZES[size]
     params = dict(model.named_parameters())
-    blocks = sum(p.numel() for n, p in params.items() if n.startswith("blocks.") and "sampling_offsets" not in n)
+    blocks = sum(
+        p.numel() for n, p in params.items() if n.startswith("blocks.") and "sampling_offsets" not in n
+    )
     offsets = sum(p.numel() for n, p in params.items() if "sampling_offsets" in n)
     assert blocks == sizes.depth * (12 * sizes.embed_dim**2 + 13 * sizes.embed_dim)
     assert blocks / 1e6 == pytest.approx(block_m) and offsets / 1e6 == pytest.approx(offset_m)
@@ -136,7 +140,9 @@ def test_hypersigma_output_and_truncated_spectral_branch() -> None:
     torch.testing.assert_close(out.spectral, full[0], rtol=0, atol=0)
     torch.testing.assert_close(out.descriptor, full[0].mean(-1))
     gates = model.sem.gate_weights(out.descriptor)
-    torch.testing.assert_close(out.enhanced[2], (1 + gates[2])[:, :, None, None] * model.sem.proj[2](out.spatial[2]))
+    torch.testing.assert_close(
+        out.enhanced[2], (1 + gates[2])[:, :, None, None] * model.sem.proj[2](out.spatial[2])
+    )
     assert [i["num_chs"] for i in model.feature_info] == [16] * 4
     assert model.no_weight_decay() == {"spatial.pos_embed", "spectral.pos_embed"}
 
@@ -233,7 +239,9 @@ def test_offset_init_survives_the_model_wide_initialisation() -> None:
 
 
 def test_model_wide_initialisation() -> None:
-    model = hb.create_backbone("test_spatial_vit", embed_dim=256, depth=8, num_heads=4, out_indices=(1, 3, 5, 7))
+    model = hb.create_backbone(
+        "test_spatial_vit", embed_dim=256, depth=8, num_heads=4, out_indices=(1, 3, 5, 7)
+    )
     assert 0.018 < model.pos_embed.std() < 0.022
     assert torch.equal(model.blocks[0].norm1.weight, torch.ones(256))
     assert torch.equal(model.blocks[0].attn.qkv.bias, torch.zeros(768))

@@ -36,7 +36,11 @@ def test_spatial_vit_matches_the_official_encoder(official, ssa: str, glob: str)
     data = official("spatial_vit_tiny")
     cfg = data["config"]
     model = hb.SpatialViT(
-        **_arch(cfg), patch_size=cfg["patch_size"], in_chans=cfg["in_chans"], ssa_backend=ssa, global_backend=glob
+        **_arch(cfg),
+        patch_size=cfg["patch_size"],
+        in_chans=cfg["in_chans"],
+        ssa_backend=ssa,
+        global_backend=glob,
     )
     model = model.double().eval()
     report = hb.load_pretrained(model, data["state_dict"])
@@ -63,14 +67,19 @@ def test_spectral_vit_matches_the_official_encoder(official, ssa: str, glob: str
     data = official("spectral_vit_tiny")
     cfg = data["config"]
     model = hb.SpectralViT(
-        **_arch(cfg), num_tokens=cfg["NUM_TOKENS"], in_chans=cfg["in_chans"], ssa_backend=ssa, global_backend=glob
+        **_arch(cfg),
+        num_tokens=cfg["NUM_TOKENS"],
+        in_chans=cfg["in_chans"],
+        ssa_backend=ssa,
+        global_backend=glob,
     )
     model = model.double().eval()
     report = hb.load_pretrained(model, data["state_dict"])
     assert report.initialised == {} and report.adapted == {}
     assert "level_proj.0.weight" in report.loaded  # upstream's l1
     assert sorted(report.dropped) == sorted(
-        ["norm.weight", "norm.bias"] + [f"conv_{a}.{i}.{w}" for a in "qkv" for i in range(4) for w in ("weight", "bias")]
+        ["norm.weight", "norm.bias"]
+        + [f"conv_{a}.{i}.{w}" for a in "qkv" for i in range(4) for w in ("weight", "bias")]
     )
 
     x = data["x"].clone().requires_grad_(True)

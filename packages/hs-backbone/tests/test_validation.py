@@ -17,14 +17,18 @@ def spectral() -> hb.SpectralViT:
 
 
 def test_wrong_band_count_says_how_to_adapt(spatial: hb.SpatialViT, spectral: hb.SpectralViT) -> None:
-    with pytest.raises(ValueError, match=r"in_chans=8 bands, got a cube with 12 bands.*in_chans=12.*band_adapter"):
+    with pytest.raises(
+        ValueError, match=r"in_chans=8 bands, got a cube with 12 bands.*in_chans=12.*band_adapter"
+    ):
         spatial(torch.randn(1, 12, 8, 8))
     with pytest.raises(ValueError, match=r"in_chans=8 bands, got a cube with 12.*in_chans=None"):
         spectral(torch.randn(1, 12, 8, 8))
 
 
 def test_wrong_size_says_how_to_adapt(spatial: hb.SpatialViT, spectral: hb.SpectralViT) -> None:
-    with pytest.raises(ValueError, match=r"img_size=\(8, 8\).*got a 10x10 cube.*img_size=\(10, 10\).*use_abs_pos_emb"):
+    with pytest.raises(
+        ValueError, match=r"img_size=\(8, 8\).*got a 10x10 cube.*img_size=\(10, 10\).*use_abs_pos_emb"
+    ):
         spatial(torch.randn(1, 8, 10, 10))
     with pytest.raises(ValueError, match=r"spat_map.*got a 9x8 cube.*img_size=\(9, 8\).*size_adapter"):
         spectral(torch.randn(1, 8, 9, 8))
@@ -34,7 +38,9 @@ def test_wrong_size_says_how_to_adapt(spatial: hb.SpatialViT, spectral: hb.Spect
 
 
 def test_wrong_dtype_or_rank(spatial: hb.SpatialViT) -> None:
-    with pytest.raises(ValueError, match=r"cube is torch.float64 but the model's parameters are torch.float32"):
+    with pytest.raises(
+        ValueError, match=r"cube is torch.float64 but the model's parameters are torch.float32"
+    ):
         spatial(torch.randn(1, 8, 8, 8, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"floating-point cube, got torch.int16.*4000"):
         spatial(torch.zeros(1, 8, 8, 8, dtype=torch.int16))

@@ -75,7 +75,12 @@ def make_official_checkpoint(
     sd.update({"decoder_embed.weight": torch.randn(DEC, D), "decoder_embed.bias": torch.randn(DEC)})
     sd.update(_blocks("decoder_blocks.", DEC, 2))
     sd.update({"decoder_norm.weight": torch.ones(DEC), "decoder_norm.bias": torch.zeros(DEC)})
-    sd.update({"decoder_pred.weight": torch.randn(max(pred, 1), DEC), "decoder_pred.bias": torch.randn(max(pred, 1))})
+    sd.update(
+        {
+            "decoder_pred.weight": torch.randn(max(pred, 1), DEC),
+            "decoder_pred.bias": torch.randn(max(pred, 1)),
+        }
+    )
     params = [nn.Parameter(v.clone()) for k, v in sd.items() if k != "decoder_pos_embed"]
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05)
     sum(p.sum() for p in params).backward()
@@ -97,8 +102,16 @@ def make_official_checkpoint(
         distributed=True,
         world_size=64,
     )
-    scaler = {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2000, "_growth_tracker": 7}
-    torch.save({"model": sd, "optimizer": opt.state_dict(), "epoch": 1599, "scaler": scaler, "args": args}, path)
+    scaler = {
+        "scale": 65536.0,
+        "growth_factor": 2.0,
+        "backoff_factor": 0.5,
+        "growth_interval": 2000,
+        "_growth_tracker": 7,
+    }
+    torch.save(
+        {"model": sd, "optimizer": opt.state_dict(), "epoch": 1599, "scaler": scaler, "args": args}, path
+    )
     torch.set_rng_state(gen_state)
     return sd
 
@@ -121,7 +134,7 @@ def test_the_container_needs_only_namespace_on_the_allow_list(ckpts: dict) -> No
     container = hb.load_checkpoint_file(path)
     assert set(container) == {"model", "optimizer", "epoch", "scaler", "args"}
     assert isinstance(container["args"], argparse.Namespace) and container["epoch"] == 1599
-    assert hb.SAFE_GLOBALS == (argparse.Namespace,)
+    assert (argparse.Namespace,) == hb.SAFE_GLOBALS
 
 
 class _Payload:
@@ -134,7 +147,7 @@ def test_anything_else_is_refused_with_the_type_named(tmp_path: Path) -> None:
     torch.save({"model": {"w": torch.zeros(1)}, "args": _Payload()}, path)
     with pytest.raises(ValueError, match=r"refused to unpickle the type .*system.*extra_safe_globals"):
         hb.load_checkpoint_file(path)
-    with pytest.raises(FileNotFoundError, match="missing.pth"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.pth"):
         hb.load_checkpoint_file(tmp_path / "missing.pth")
 
 
@@ -154,7 +167,9 @@ def test_spatial_checkpoint_into_a_task_configuration(ckpts: dict) -> None:
     report = model.load_report
     assert report is not None and report.source == str(path)
     for key in ("patch_embed.proj.weight", "patch_embed.proj.bias"):
-        assert "band_adapter='reinit'" in report.initialised[key] or "with its weight" in report.initialised[key]
+        assert (
+            "band_adapter='reinit'" in report.initialised[key] or "with its weight" in report.initialised[key]
+        )
     assert "(4, 4) to (6, 6)" not in report.adapted["pos_embed"] and "(6, 6)" in report.adapted["pos_embed"]
     torch.testing.assert_close(model.pos_embed.detach(), resize_pos_embed_2d(sd["pos_embed"], (6, 6)))
     decoder = {k for k in sd if k.startswith("decoder_") or k == "mask_token"}
@@ -163,7 +178,12 @@ def test_spatial_checkpoint_into_a_task_configuration(ckpts: dict) -> None:
     offsets = {k for k in model.state_dict() if "sampling_offsets" in k}
     assert offsets and all("offset_init='detr'" in report.initialised[k] for k in offsets)
     assert {k for k in report.initialised if k.startswith("fpn")} == {"fpn1.0.weight", "fpn1.0.bias"}
-    assert set(report.initialised) == offsets | {"fpn1.0.weight", "fpn1.0.bias", "patch_embed.proj.weight", "patch_embed.proj.bias"}
+    assert set(report.initialised) == offsets | {
+        "fpn1.0.weight",
+        "fpn1.0.bias",
+        "patch_embed.proj.weight",
+        "patch_embed.proj.bias",
+    }
     for key in ("blocks.0.attn.qkv.weight", "blocks.3.mlp.fc2.bias", "blocks.1.norm1.weight"):
         assert key in report.loaded
         torch.testing.assert_close(model.state_dict()[key], sd[key], rtol=0, atol=0)
@@ -189,13 +209,18 @@ def test_band_adapter_interpolate_keeps_the_response_to_smooth_inputs(ckpts: dic
     flat_new = torch.full((1, 11, 8, 8), 0.3, dtype=torch.float64)
     flat_old = torch.full((1, 6, 8, 8), 0.3, dtype=torch.float64)
     ours = model.patch_embed(flat_new)
-    theirs = nn.functional.conv2d(flat_old, sd["patch_embed.proj.weight"].double(), sd["patch_embed.proj.bias"].double(), stride=4)
+    theirs = nn.functional.conv2d(
+        flat_old, sd["patch_embed.proj.weight"].double(), sd["patch_embed.proj.bias"].double(), stride=4
+    )
     torch.testing.assert_close(ours[0, 0], theirs[0, :, 0, 0], rtol=1e-6, atol=1e-6)
 
 
 def test_shape_mismatch_that_cannot_be_adapted_is_an_error(ckpts: dict) -> None:
     path, _ = ckpts["spatial"]
-    with pytest.raises(ValueError, match=r"pos_embed: checkpoint tensor \(1, 16, 32\) does not fit .*\(1, 16, 64\).*embedding size"):
+    with pytest.raises(
+        ValueError,
+        match=r"pos_embed: checkpoint tensor \(1, 16, 32\) does not fit .*\(1, 16, 64\).*embedding size",
+    ):
         hb.create_backbone("test_spatial_vit", embed_dim=64, pretrained=path)
     with pytest.raises(ValueError, match="band_adapter: expected"):
         hb.create_backbone("test_spatial_vit", pretrained=path, band_adapter="repeat")
@@ -214,11 +239,13 @@ def test_spectral_checkpoint_keeps_the_position_embedding_without_off_by_one(ckp
     expected = resize_pos_embed_1d(sd["pos_embed"][:, 1:], 16)
     torch.testing.assert_close(upstream.pos_embed.detach(), expected)
     assert not torch.allclose(upstream.pos_embed.detach(), sd["pos_embed"], atol=1e-3)
-    assert report.initialised.keys() == {k for k in model.state_dict() if "sampling_offsets" in k or "level_proj" in k}
+    assert report.initialised.keys() == {
+        k for k in model.state_dict() if "sampling_offsets" in k or "level_proj" in k
+    }
 
 
 def test_spectral_checkpoint_into_other_tokens_and_sizes(ckpts: dict) -> None:
-    path, sd = ckpts["spectral"]
+    path, _ = ckpts["spectral"]
     model = hb.create_backbone("test_spectral_vit", num_tokens=25, img_size=8, pretrained=path)
     report = model.load_report
     assert "16 → 25 band-token positions" in report.adapted["pos_embed"]
@@ -230,7 +257,9 @@ def test_spectral_checkpoint_into_other_tokens_and_sizes(ckpts: dict) -> None:
     resampled = hb.create_backbone("test_spectral_vit", img_size=8)
     rep = hb.load_pretrained(resampled, state, size_adapter="interpolate")
     assert "256 pixels, the model 64" in rep.adapted["spat_map.weight"] and "spat_map.bias" in rep.loaded
-    expected = nn.functional.linear(torch.full((1, 256), 0.5), state["spat_map.weight"], state["spat_map.bias"])
+    expected = nn.functional.linear(
+        torch.full((1, 256), 0.5), state["spat_map.weight"], state["spat_map.bias"]
+    )
     torch.testing.assert_close(resampled.spat_map(torch.full((1, 64), 0.5)), expected, rtol=1e-5, atol=1e-5)
 
 
@@ -242,18 +271,27 @@ def test_hypersigma_from_two_official_checkpoints(ckpts: dict) -> None:
     assert "spatial.blocks.0.attn.qkv.weight" in report.loaded and "spectral.spat_map.weight" in report.loaded
     assert "spatial.decoder_pred.weight" in report.dropped and "spectral.mask_token" in report.dropped
     assert all(f"sem.{k}" in report.initialised for k in model.sem.state_dict())
-    with pytest.raises(ValueError, match="one branch's weights.*'spatial'"):
+    with pytest.raises(ValueError, match=r"one branch's weights.*'spatial'"):
         hb.load_pretrained(model, paths["spatial"])
 
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
-def test_converter_writes_our_format_with_bands_and_provenance(ckpts: dict, tmp_path: Path, suffix: str) -> None:
+def test_converter_writes_our_format_with_bands_and_provenance(
+    ckpts: dict, tmp_path: Path, suffix: str
+) -> None:
     src, sd = ckpts["spatial"]
     dst = tmp_path / f"spatial{suffix}"
     config = hb.convert_checkpoint(src, dst, bands_note="synthetic test bands")
     assert sorted(os.listdir(tmp_path)) == [dst.name]  # atomic: no temporary file left behind
     assert config["family"] == "spatial_vit" and config["size"] is None
-    assert config["arch"] == {"in_chans": 10, "patch_size": 4, "img_size": 16, "embed_dim": D, "depth": DEPTH, "num_heads": None}
+    assert config["arch"] == {
+        "in_chans": 10,
+        "patch_size": 4,
+        "img_size": 16,
+        "embed_dim": D,
+        "depth": DEPTH,
+        "num_heads": None,
+    }
     assert config["bands"] == {"count": 10, "wavelengths_nm": None, "note": "synthetic test bands"}
     prov = config["provenance"]
     assert prov["epoch"] == 1599 and prov["source_file"] == src.name and len(prov["source_sha256"]) == 64

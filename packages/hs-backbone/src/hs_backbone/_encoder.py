@@ -166,7 +166,9 @@ class ViTEncoder(nn.Module):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: expected a positive int, got {value!r}")
         if not isinstance(num_heads, int) or num_heads < 1 or embed_dim % num_heads:
-            raise ValueError(f"num_heads: expected a positive divisor of embed_dim={embed_dim}, got {num_heads!r}")
+            raise ValueError(
+                f"num_heads: expected a positive divisor of embed_dim={embed_dim}, got {num_heads!r}"
+            )
         if offset_init not in ("detr", "upstream"):
             raise ValueError(f"offset_init: expected 'detr' or 'upstream', got {offset_init!r}")
         if not 0.0 <= drop_path_rate < 1.0:
@@ -245,6 +247,7 @@ class ViTEncoder(nn.Module):
         if self.pos_embed is not None:
             nn.init.trunc_normal_(self.pos_embed, std=0.02)
         for layer_id, blk in enumerate(self.blocks, start=1):
+            assert isinstance(blk, Block)
             blk.attn.proj.weight.div_(math.sqrt(2.0 * layer_id))
             blk.mlp.fc2.weight.div_(math.sqrt(2.0 * layer_id))
         self.reset_offsets(self.offset_init)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
+
 import torch
 from torch import Tensor
 
@@ -9,7 +12,7 @@ from torch import Tensor
 def autocast_enabled(device_type: str) -> bool:
     """Whether autocast is active for ``device_type`` (works across torch versions)."""
     try:
-        return bool(torch.is_autocast_enabled(device_type))  # type: ignore[call-arg]
+        return bool(torch.is_autocast_enabled(device_type))
     except TypeError:  # torch < 2.4
         if device_type == "cpu":
             return bool(torch.is_autocast_cpu_enabled())
@@ -36,16 +39,18 @@ def check_cube(x: object, *, model: str, param_dtype: torch.dtype) -> Tensor:
     return x
 
 
-def check_out_indices(out_indices: object, depth: int) -> tuple[int, ...]:
+def check_out_indices(out_indices: Iterable[int], depth: int) -> tuple[int, ...]:
     """A non-empty, strictly increasing sequence of block indices in ``[0, depth)``."""
     try:
-        indices = tuple(int(i) for i in out_indices)  # type: ignore[union-attr]
+        indices = tuple(int(i) for i in out_indices)
     except TypeError:
         raise ValueError(f"out_indices: expected a sequence of block indices, got {out_indices!r}") from None
     if not indices:
         raise ValueError("out_indices: expected at least one block index, got an empty sequence")
     if any(i < 0 or i >= depth for i in indices):
-        raise ValueError(f"out_indices: expected block indices in [0, {depth - 1}] (depth={depth}), got {indices}")
-    if any(b <= a for a, b in zip(indices, indices[1:])):
+        raise ValueError(
+            f"out_indices: expected block indices in [0, {depth - 1}] (depth={depth}), got {indices}"
+        )
+    if any(b <= a for a, b in itertools.pairwise(indices)):
         raise ValueError(f"out_indices: expected strictly increasing block indices, got {indices}")
     return indices

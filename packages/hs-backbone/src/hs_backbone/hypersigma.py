@@ -77,7 +77,8 @@ class HyperSIGMA(nn.Module):
             )
         if not 0 <= spectral_level < len(spectral.out_indices):
             raise ValueError(
-                f"spectral_level: expected a position in [0, {len(spectral.out_indices) - 1}], got {spectral_level}"
+                f"spectral_level: expected a position in [0, {len(spectral.out_indices) - 1}], "
+                f"got {spectral_level}"
             )
         self.spatial, self.spectral, self.sem = spatial, spectral, sem
         self.spectral_level = spectral_level
@@ -116,4 +117,6 @@ class HyperSIGMA(nn.Module):
         spatial = self.spatial(x)
         spectral = self.spectral(x, levels=[self.spectral_level])[0]
         v = self.sem.descriptor(spectral)
-        return HyperSIGMAOutput(spatial=spatial, spectral=spectral, descriptor=v, enhanced=self.sem(spatial, v))
+        return HyperSIGMAOutput(
+            spatial=spatial, spectral=spectral, descriptor=v, enhanced=self.sem(spatial, v)
+        )

@@ -71,7 +71,8 @@ class SpectralEnhancement(nn.Module):
         self.num_levels, self.in_channels, self.shared = num_levels, in_channels, bool(shared)
         self.proj = (
             nn.ModuleList(
-                nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False, **dd) for _ in range(num_levels)
+                nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False, **dd)
+                for _ in range(num_levels)
             )
             if in_channels is not None
             else None

@@ -168,12 +168,14 @@ class SpatialViT(ViTEncoder):
                 f"img_size={self.img_size} is smaller than patch_size={patch_size}: no token would be left"
             )
         if use_abs_pos_emb:
-            self.pos_embed = nn.Parameter(torch.zeros(1, self.grid_size[0] * self.grid_size[1], embed_dim, **dd))
+            self.pos_embed = nn.Parameter(
+                torch.zeros(1, self.grid_size[0] * self.grid_size[1], embed_dim, **dd)
+            )
         self.fpn_kind = fpn_kind_for_patch_size(patch_size) if fpn == "auto" else str(fpn)
         if self.fpn_kind not in (*FPN_KINDS, "identity"):
             raise ValueError(f"fpn: expected one of {['auto', *FPN_KINDS, 'identity']}, got {fpn!r}")
         scales = FPN_KINDS.get(self.fpn_kind, (1.0,) * len(self.out_indices))
-        self._min_grid = int(round(1 / min(scales)))
+        self._min_grid = round(1 / min(scales))
         ops = _build_fpn(self.fpn_kind, embed_dim, len(self.out_indices), dd)
         for i, op in enumerate(ops, start=1):
             self.add_module(f"fpn{i}", op)
@@ -279,4 +281,3 @@ class SpatialViT(ViTEncoder):
         """``(b, c, h, w)`` → per level ``fpn_l(map after block out_indices[l])``, shallowest first."""
         maps = self.forward_intermediates(x, output_fmt="NCHW")
         return [op(m) for op, m in zip(self.fpn, maps)]
-

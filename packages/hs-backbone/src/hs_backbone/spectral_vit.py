@@ -88,9 +88,9 @@ class SpectralViT(ViTEncoder):
         if not isinstance(num_tokens, int) or isinstance(num_tokens, bool) or num_tokens < 1:
             raise ValueError(f"num_tokens: expected a positive int (the band groups t), got {num_tokens!r}")
         side = math.isqrt(num_tokens)
-        uses_ssa = (
-            isinstance(interval, int) and isinstance(depth, int) and interval > 0
-        ) and any(is_sampling_block(i, interval) for i in range(depth))
+        uses_ssa = (isinstance(interval, int) and isinstance(depth, int) and interval > 0) and any(
+            is_sampling_block(i, interval) for i in range(depth)
+        )
         if uses_ssa and side * side != num_tokens:
             lo, hi = side * side, (side + 1) ** 2
             raise ValueError(

@@ -192,7 +192,8 @@ def _resample_patch_embed(weight: Tensor, shape: torch.Size) -> Tensor:
 
 
 def _resample_spat_map(weight: Tensor, new_hw: tuple[int, int], old_hw: tuple[int, int] | None) -> Tensor:
-    """``(d, h0·w0)`` → ``(d, h·w)``: bilinear (antialiased) over the pixel grid, rescaled by the pixel ratio."""
+    """``(d, h0·w0)`` → ``(d, h·w)``: bilinear (antialiased) over the pixel grid, rescaled by the
+    pixel ratio."""
     n0 = weight.shape[1]
     if old_hw is None:
         side = math.isqrt(n0)
@@ -256,7 +257,7 @@ def _init_reason(key: str, model: nn.Module) -> str:
 
 def _mismatch(key: str, got: torch.Size, want: torch.Size, model: nn.Module) -> ValueError:
     hint = ""
-    if len(got) >= 1 and len(want) >= 1 and got[-1] != want[-1] or (len(got) == len(want) == 1):
+    if (len(got) >= 1 and len(want) >= 1 and got[-1] != want[-1]) or (len(got) == len(want) == 1):
         hint = (
             f"; the checkpoint was trained with a different embedding size: build the matching size "
             f"(embed_dim {getattr(model, 'embed_dim', '?')} here)"
@@ -301,9 +302,9 @@ def adapt_state_dict(
     Raises:
         ValueError: a tensor that cannot be adapted does not fit (the message names it and why).
     """
-    for name, value in (("band_adapter", band_adapter), ("size_adapter", size_adapter)):
-        if value not in ("reinit", "interpolate"):
-            raise ValueError(f"{name}: expected 'reinit' or 'interpolate', got {value!r}")
+    for name, choice in (("band_adapter", band_adapter), ("size_adapter", size_adapter)):
+        if choice not in ("reinit", "interpolate"):
+            raise ValueError(f"{name}: expected 'reinit' or 'interpolate', got {choice!r}")
     if pos_embed_adapter not in ("reinit", "interpolate"):
         raise ValueError(f"pos_embed_adapter: expected 'reinit' or 'interpolate', got {pos_embed_adapter!r}")
     target = model.state_dict()
@@ -320,14 +321,16 @@ def adapt_state_dict(
         if key == "pos_embed" and isinstance(model, SpectralViT) and upstream_spectral_pos_embed:
             value = resize_pos_embed_1d(value[:, 1:], model.num_tokens)
             report.adapted[key] = (
-                f"upstream spectral rule: token 0 dropped, {tensor.shape[1] - 1} → {model.num_tokens} tokens (bicubic)"
+                f"upstream spectral rule: token 0 dropped, {tensor.shape[1] - 1} → {model.num_tokens} "
+                "tokens (bicubic)"
             )
         elif value.shape == want.shape:
             report.loaded.append(key)
         elif key == "pos_embed" and value.ndim == 3 and value.shape[-1] == want.shape[-1]:
             if pos_embed_adapter == "reinit":
                 report.initialised[key] = (
-                    f"checkpoint has {value.shape[1]} positions, the model {want.shape[1]}; pos_embed_adapter='reinit'"
+                    f"checkpoint has {value.shape[1]} positions, the model {want.shape[1]}; "
+                    "pos_embed_adapter='reinit'"
                 )
                 continue
             if isinstance(model, SpatialViT):
@@ -369,7 +372,9 @@ def adapt_state_dict(
     return out, report
 
 
-def _load_branch(model: SpatialViT | SpectralViT, state_dict: Mapping[str, Tensor], **opts: Any) -> LoadReport:
+def _load_branch(
+    model: SpatialViT | SpectralViT, state_dict: Mapping[str, Tensor], **opts: Any
+) -> LoadReport:
     sd, report = adapt_state_dict(model, state_dict, **opts)
     result = model.load_state_dict(sd, strict=False)
     # Internal consistency: everything not loaded was reported, nothing unexpected reached the model.
@@ -472,13 +477,21 @@ def _describe(sd: Mapping[str, Tensor], args: Mapping[str, Any]) -> dict[str, An
         arch = {"num_tokens": int(t), "img_size": int(args.get("image_size") or side)}
         bands = int(args.get("in_chans", args.get("in_channels", t)))
     else:
-        raise ValueError("cannot tell the branch: neither patch_embed.proj.weight nor spat_map.weight present")
+        raise ValueError(
+            "cannot tell the branch: neither patch_embed.proj.weight nor spat_map.weight present"
+        )
     size = _SIZE_BY_DIM.get(int(d))
     heads = SIZES[size].num_heads if size else None
     arch.update({"embed_dim": int(d), "depth": depth, "num_heads": heads})
     if size:
         arch.update({"interval": SIZES[size].interval, "out_indices": list(SIZES[size].out_indices)})
-    return {"family": family, "size": size, "name": f"{family}_{size}" if size else None, "arch": arch, "bands": bands}
+    return {
+        "family": family,
+        "size": size,
+        "name": f"{family}_{size}" if size else None,
+        "arch": arch,
+        "bands": bands,
+    }
 
 
 def convert_checkpoint(
@@ -578,7 +591,12 @@ def read_converted(path: PathLike) -> tuple[dict[str, Tensor], dict[str, Any]]:
 def save_weights(model: nn.Module, path: PathLike, *, config: Mapping[str, Any] | None = None) -> None:
     """Save a model's weights in this package's format (atomic; safetensors by suffix)."""
     path = Path(path)
-    cfg = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": type(model).__name__, **(config or {})}
+    cfg = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": type(model).__name__,
+        **(config or {}),
+    }
     sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".safetensors":
         from safetensors.torch import save_file
@@ -590,7 +608,9 @@ def save_weights(model: nn.Module, path: PathLike, *, config: Mapping[str, Any] 
 
 
 # ---------------------------------------------------------------------------- entry point
-def _read_any(source: PathLike | Mapping[str, Tensor], **opts: Any) -> tuple[dict[str, Tensor], dict[str, Any], str]:
+def _read_any(
+    source: PathLike | Mapping[str, Tensor], **opts: Any
+) -> tuple[dict[str, Tensor], dict[str, Any], str]:
     if isinstance(source, Mapping):
         return extract_state_dict(source), {}, "state dict"
     path = Path(source)
@@ -598,9 +618,12 @@ def _read_any(source: PathLike | Mapping[str, Tensor], **opts: Any) -> tuple[dic
         sd, config = read_converted(path)
         return sd, config, str(path)
     container = load_checkpoint_file(path, extra_safe_globals=opts.get("extra_safe_globals", ()))
-    if isinstance(container, Mapping) and isinstance(container.get("config"), Mapping):
-        if container["config"].get("format") == FORMAT:
-            return dict(container["state_dict"]), dict(container["config"]), str(path)
+    if (
+        isinstance(container, Mapping)
+        and isinstance(container.get("config"), Mapping)
+        and container["config"].get("format") == FORMAT
+    ):
+        return dict(container["state_dict"]), dict(container["config"]), str(path)
     return extract_state_dict(container), {}, str(path)
 
 
@@ -634,13 +657,15 @@ def load_pretrained(
     if isinstance(model, HyperSIGMA):
         report = _load_hypersigma(model, source, opts, extra_safe_globals)
     elif isinstance(model, (SpatialViT, SpectralViT)):
-        sd, config, label = _read_any(source, extra_safe_globals=extra_safe_globals)  # type: ignore[arg-type]
+        sd, config, label = _read_any(source, extra_safe_globals=extra_safe_globals)
         src_img = config.get("arch", {}).get("img_size")
         if isinstance(model, SpectralViT) and src_img:
             opts["source_img_size"] = (src_img, src_img) if isinstance(src_img, int) else tuple(src_img)
         report = _load_branch(model, sd, source=label, **opts)
     else:
-        raise ValueError(f"model: expected a SpatialViT, SpectralViT or HyperSIGMA, got {type(model).__name__}")
+        raise ValueError(
+            f"model: expected a SpatialViT, SpectralViT or HyperSIGMA, got {type(model).__name__}"
+        )
     log.info("hs-backbone: loaded pretrained weights into %s: %s", type(model).__name__, report.summary())
     model.load_report = report  # type: ignore[assignment]
     return report
@@ -661,7 +686,7 @@ def _load_hypersigma(
         for key in model.sem.state_dict():
             report.initialised[f"sem.{key}"] = "task-specific layer (fresh initialisation)"
         return report
-    sd, _, label = _read_any(source, extra_safe_globals=safe)  # type: ignore[arg-type]
+    sd, _, label = _read_any(source, extra_safe_globals=safe)
     dropped: dict[str, str] = {}
     if any(k.startswith("spat_encoder.") for k in sd):
         sd, head, dropped = split_official_fusion_state_dict(sd)

@@ -5,7 +5,6 @@ Shape legend: ``b`` batch; any trailing dimensions.
 
 from __future__ import annotations
 
-
 from torch import Tensor, nn
 
 __all__ = ["DropPath", "drop_path"]
@@ -52,5 +51,3 @@ class DropPath(nn.Module):
 
     def extra_repr(self) -> str:
         return f"drop_prob={self.drop_prob}"
-
-

@@ -64,8 +64,8 @@ class PatchEmbed(nn.Module):
             kernel_size=self.patch_size,
             stride=self.patch_size,
             bias=bias,
-            device=device,  # type: ignore[arg-type]
-            dtype=dtype,  # type: ignore[arg-type]
+            device=device,
+            dtype=dtype,
         )
 
     def grid_size(self, h: int, w: int) -> tuple[int, int]:
