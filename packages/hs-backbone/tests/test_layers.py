@@ -11,6 +11,7 @@ from hs_backbone.layers import (
     Mlp,
     PatchEmbed,
     drop_path,
+    drop_path_add,
     group_bands,
     resize_pos_embed_1d,
     resize_pos_embed_2d,
@@ -36,6 +37,18 @@ def test_drop_path_drops_whole_samples_and_keeps_the_mean() -> None:
     assert abs(per_sample.mean().item() - 1.0) < 0.03
     with pytest.raises(ValueError, match="drop_prob"):
         DropPath(1.0)
+
+
+def test_drop_path_add_is_the_residual_sum_with_the_same_mask() -> None:
+    x, y = torch.randn(500, 4, dtype=torch.float64), torch.randn(500, 4, dtype=torch.float64)
+    assert torch.equal(drop_path_add(x, y, 0.3, training=False), x + y)
+    torch.manual_seed(5)
+    fused = drop_path_add(x, y, 0.3, training=True)
+    torch.manual_seed(5)
+    torch.testing.assert_close(fused, x + drop_path(y, 0.3, training=True), rtol=0, atol=1e-15)
+    layer = DropPath(0.3).train()
+    torch.manual_seed(5)
+    torch.testing.assert_close(layer.add(x, y), fused, rtol=0, atol=0)
 
 
 def test_mlp_is_fc1_gelu_fc2() -> None:

@@ -35,6 +35,22 @@ def test_create_backbone_prunes_none_and_routes_in_chans() -> None:
     both = hb.create_backbone("test_hypersigma", in_chans=6, spectral_kwargs={"use_abs_pos_emb": False})
     assert both.spatial.in_chans == 6 and both.spectral.in_chans == 6
     assert both.spectral.pos_embed is None and both.spatial.pos_embed is not None
+    # Branch-only arguments go to their branch: upstream's change-detection configuration (§2.7).
+    cd = hb.create_backbone(
+        "hypersigma_base",
+        in_chans=154,
+        img_size=5,
+        patch_size=1,
+        num_tokens=144,
+        fpn="identity",
+        proj_levels=(0, 1, 2, 3),
+        use_abs_pos_emb=False,
+        sem_hidden=32,
+        sem_channels=144,
+        device="meta",
+    )
+    assert cd.spatial.fpn_kind == "identity" and cd.spectral.proj_levels == (0, 1, 2, 3)
+    assert cd.spectral.token_grid == (12, 12) and cd.sem.gates[0][2].weight.shape == (144, 32)
 
 
 @pytest.mark.parametrize(

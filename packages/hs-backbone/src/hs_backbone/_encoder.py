@@ -102,14 +102,14 @@ class Block(nn.Module):
                 backend=global_backend,
                 **dd,
             )
-        self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
+        self.drop_path = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps, **dd)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=drop, **dd)
 
     def forward(self, x: Tensor, shape: tuple[int, int]) -> Tensor:
         """``x``: ``(b, n, d)`` tokens of the ``shape = (h, w)`` grid (``n = h·w``) → ``(b, n, d)``."""
-        x = x + self.drop_path(self.attn(self.norm1(x), shape))
-        return x + self.drop_path(self.mlp(self.norm2(x)))
+        x = self.drop_path.add(x, self.attn(self.norm1(x), shape))
+        return self.drop_path.add(x, self.mlp(self.norm2(x)))
 
 
 class ViTEncoder(nn.Module):

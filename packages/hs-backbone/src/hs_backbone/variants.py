@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 _FULL = {"img_size": 64, "drop_path_rate": 0.1}
+_SPATIAL_ONLY = ("fpn",)
+_SPECTRAL_ONLY = ("proj_levels",)
 _TEST = {"img_size": 8, "drop_path_rate": 0.0, "num_points": 4}
 
 
@@ -59,9 +61,14 @@ def _hypersigma(
     spectral_kwargs: dict | None = None,
     **common: Any,
 ) -> HyperSIGMA:
-    """Both branches share ``common`` (sizes, ``img_size``, backends, ...); ``*_kwargs`` go to one."""
+    """Both branches share ``common`` (sizes, ``img_size``, backends, ...) except the arguments only one
+    branch has (``fpn``; ``proj_levels``); ``spatial_kwargs``/``spectral_kwargs`` go to one branch."""
+    only_spatial = {k: common.pop(k) for k in _SPATIAL_ONLY if k in common}
+    only_spectral = {k: common.pop(k) for k in _SPECTRAL_ONLY if k in common}
     spatial = _spatial(
-        size, defaults, {"in_chans": in_chans, "patch_size": patch_size, **common, **(spatial_kwargs or {})}
+        size,
+        defaults,
+        {"in_chans": in_chans, "patch_size": patch_size, **common, **only_spatial, **(spatial_kwargs or {})},
     )
     spectral = _spectral(
         size,
@@ -71,6 +78,7 @@ def _hypersigma(
             "num_tokens": num_tokens,
             "level_proj_dim": level_proj_dim,
             **common,
+            **only_spectral,
             **(spectral_kwargs or {}),
         },
     )

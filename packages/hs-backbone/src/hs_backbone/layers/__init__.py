@@ -1,6 +1,6 @@
 """Building blocks shared by the backbones (and by the packages above: nothing else defines them)."""
 
-from hs_backbone.layers.drop import DropPath, drop_path
+from hs_backbone.layers.drop import DropPath, drop_path, drop_path_add
 from hs_backbone.layers.mlp import Mlp
 from hs_backbone.layers.patch_embed import PatchEmbed, group_bands
 from hs_backbone.layers.pos_embed import (
@@ -15,6 +15,7 @@ __all__ = [
     "Mlp",
     "PatchEmbed",
     "drop_path",
+    "drop_path_add",
     "group_bands",
     "resize_pos_embed_1d",
     "resize_pos_embed_2d",

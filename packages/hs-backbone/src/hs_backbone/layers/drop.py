@@ -5,9 +5,10 @@ Shape legend: ``b`` batch; any trailing dimensions.
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
-__all__ = ["DropPath", "drop_path"]
+__all__ = ["DropPath", "drop_path", "drop_path_add"]
 
 
 def drop_path(x: Tensor, drop_prob: float = 0.0, training: bool = False) -> Tensor:
@@ -32,6 +33,22 @@ def drop_path(x: Tensor, drop_prob: float = 0.0, training: bool = False) -> Tens
     return x * mask.div_(keep)
 
 
+def drop_path_add(x: Tensor, branch: Tensor, drop_prob: float = 0.0, training: bool = False) -> Tensor:
+    """``x + drop_path(branch)`` in one pass (``addcmul`` with the per-sample mask when active).
+
+    Args:
+        x: ``(b, ...)`` residual stream.
+        branch: ``(b, ...)`` branch output, broadcastable to ``x``.
+        drop_prob: probability of dropping a sample's branch, in ``[0, 1)``.
+        training: apply the drop only when ``True``.
+    """
+    if drop_prob == 0.0 or not training:
+        return x + branch
+    keep = 1.0 - drop_prob
+    mask = branch.new_empty((branch.shape[0],) + (1,) * (branch.ndim - 1)).bernoulli_(keep).div_(keep)
+    return torch.addcmul(x, branch, mask)
+
+
 class DropPath(nn.Module):
     """Module form of :func:`drop_path` (applied per sample to a residual branch).
 
@@ -48,6 +65,10 @@ class DropPath(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``x``: ``(b, ...)`` → same shape."""
         return drop_path(x, self.drop_prob, self.training)
+
+    def add(self, x: Tensor, branch: Tensor) -> Tensor:
+        """``x + self(branch)``, fused (:func:`drop_path_add`)."""
+        return drop_path_add(x, branch, self.drop_prob, self.training)
 
     def extra_repr(self) -> str:
         return f"drop_prob={self.drop_prob}"

@@ -73,8 +73,13 @@ class PatchEmbed(nn.Module):
         return h // self.patch_size[0], w // self.patch_size[1]
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x``: ``(b, c, h, w)`` → ``(b, n, d)`` with ``n = (h // p)·(w // p)``, row-major."""
-        return rearrange(self.proj(x), "b d h w -> b (h w) d")
+        """``x``: ``(b, c, h, w)`` → ``(b, n, d)`` with ``n = (h // p)·(w // p)``, row-major.
+
+        The tokens are returned contiguous: a transposed view here would make every residual sum of
+        the blocks inherit a ``d``-strided layout (as upstream's ``flatten(2).transpose(1, 2)`` does),
+        and each LayerNorm and residual gradient pay a transposing copy.
+        """
+        return rearrange(self.proj(x), "b d h w -> b (h w) d").contiguous()
 
 
 def group_bands(x: Tensor, num_tokens: int) -> Tensor:
