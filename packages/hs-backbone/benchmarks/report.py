@@ -12,6 +12,7 @@ LABELS = {
     "auto": "auto (fused SSA kernel + SDPA)",
     "reference": "reference SSA + naive global",
     "upstream_equivalent": "reference + all spectral blocks (upstream's computation)",
+    "auto_bf16": "auto under bf16 autocast",
 }
 
 
@@ -41,6 +42,8 @@ def main(path: str) -> str:
             f"- peak memory of auto / reference: {info['memory_ratio']:.2f}",
             f"- against upstream's computation: {info['speedup_vs_upstream_equivalent_wall']:.2f}x faster, "
             f"memory {info['memory_ratio_vs_upstream_equivalent']:.2f}",
+            f"- auto under bf16 autocast against the float32 reference: "
+            f"{info['speedup_bf16_vs_reference']:.2f}x faster, memory {info['memory_ratio_bf16']:.2f}",
             "",
         ]
     rows = [b for b in data["benchmarks"] if "patches_per_second" in b["extra_info"]]

@@ -16,7 +16,8 @@ The fwd+bwd comparison runs the configurations one after the other in each round
 median over rounds of the per-round time ratios (wall clock and process CPU time) besides the best
 times, so load from other processes on a shared machine affects both alike. An informational third run,
 ``upstream_equivalent``, is the reference attention with every spectral block run, as upstream's
-classifier does (this package stops after the tap that SEM uses; the outputs are identical).
+classifier does (this package stops after the tap that SEM uses; the outputs are identical), and a
+fourth, ``auto_bf16``, is the default configuration under ``torch.autocast("cpu", dtype=torch.bfloat16)``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def _train_step(model: hb.HyperSIGMA, x: torch.Tensor) -> None:
     model.zero_grad(set_to_none=True)
 
 
+def _train_step_bf16(model: hb.HyperSIGMA, x: torch.Tensor) -> None:
+    model.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x)
+        loss = sum(e.float().mean(dim=(2, 3)).sum() for e in out.enhanced)
+    loss.backward()
+    model.zero_grad(set_to_none=True)
+
+
 def _upstream_step(model: hb.HyperSIGMA, x: torch.Tensor) -> None:
     """What upstream's classifier computes: every spectral block runs, only the first tap is used."""
     model.train()
@@ -72,8 +82,10 @@ def _upstream_step(model: hb.HyperSIGMA, x: torch.Tensor) -> None:
 RUNS = {
     "auto": (BACKENDS["auto"], _train_step),
     "reference": (BACKENDS["reference"], _train_step),
-    # Informational: the reference attention with upstream's full spectral branch.
+    # Informational: the reference attention with upstream's full spectral branch, and the default
+    # configuration under bf16 autocast (lower precision; uses AMX/AVX-512-BF16 matmuls where present).
     "upstream_equivalent": (BACKENDS["reference"], _upstream_step),
+    "auto_bf16": (BACKENDS["auto"], _train_step_bf16),
 }
 
 
@@ -106,8 +118,8 @@ def test_forward_backward_auto_vs_reference(benchmark, setup) -> None:
     wall = {k: v[1:] for k, v in wall.items()}  # drop the warm-up round
     cpu = {k: v[1:] for k, v in cpu.items()}
 
-    def paired(times: dict[str, list[float]], other: str) -> float:
-        return _median([o / a for o, a in zip(times[other], times["auto"])])
+    def paired(times: dict[str, list[float]], other: str, base: str = "auto") -> float:
+        return _median([o / a for o, a in zip(times[other], times[base])])
 
     benchmark.extra_info.update(
         {
@@ -122,20 +134,23 @@ def test_forward_backward_auto_vs_reference(benchmark, setup) -> None:
             "speedup_vs_upstream_equivalent_wall": paired(wall, "upstream_equivalent"),
             "memory_ratio": peaks["auto"] / peaks["reference"],
             "memory_ratio_vs_upstream_equivalent": peaks["auto"] / peaks["upstream_equivalent"],
+            "speedup_bf16_vs_reference": paired(wall, "reference", base="auto_bf16"),
+            "memory_ratio_bf16": peaks["auto_bf16"] / peaks["reference"],
         }
     )
 
 
 @pytest.mark.benchmark(group="hypersigma-b-cls-inference")
-@pytest.mark.parametrize("backend", list(BACKENDS))
+@pytest.mark.parametrize("backend", [*BACKENDS, "auto_bf16"])
 def test_inference_throughput(benchmark, setup, backend: str) -> None:
     model, x = setup
-    ssa, glob = BACKENDS[backend]
+    ssa, glob = BACKENDS[backend.removesuffix("_bf16")]
     model.set_attention_backends(ssa=ssa, global_=glob)
     model.eval()
+    bf16 = backend.endswith("_bf16")
 
     def infer() -> None:
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             model(x)
 
     benchmark.pedantic(infer, rounds=5, warmup_rounds=1, iterations=1)

@@ -654,21 +654,28 @@ def load_pretrained(
         "pos_embed_adapter": pos_embed_adapter,
         "upstream_spectral_pos_embed": upstream_spectral_pos_embed,
     }
-    if isinstance(model, HyperSIGMA):
-        report = _load_hypersigma(model, source, opts, extra_safe_globals)
-    elif isinstance(model, (SpatialViT, SpectralViT)):
-        sd, config, label = _read_any(source, extra_safe_globals=extra_safe_globals)
-        src_img = config.get("arch", {}).get("img_size")
-        if isinstance(model, SpectralViT) and src_img:
-            opts["source_img_size"] = (src_img, src_img) if isinstance(src_img, int) else tuple(src_img)
-        report = _load_branch(model, sd, source=label, **opts)
-    else:
-        raise ValueError(
-            f"model: expected a SpatialViT, SpectralViT or HyperSIGMA, got {type(model).__name__}"
-        )
-    log.info("hs-backbone: loaded pretrained weights into %s: %s", type(model).__name__, report.summary())
+    report = _load_any(model, source, opts, extra_safe_globals)
+    # Keys that keep a fresh initialisation or were transformed change what the model computes: say so
+    # loudly (WARNING reaches stderr even without logging configured); a clean load is INFO.
+    level = logging.WARNING if (report.initialised or report.adapted) else logging.INFO
+    log.log(level, "hs-backbone: loaded weights into %s: %s", type(model).__name__, report.summary())
     model.load_report = report  # type: ignore[assignment]
     return report
+
+
+def _load_any(model: nn.Module, source: Any, opts: dict[str, Any], safe: Iterable[Any]) -> LoadReport:
+    if isinstance(model, HyperSIGMA):
+        return _load_hypersigma(model, source, opts, safe)
+    if isinstance(model, (SpatialViT, SpectralViT)):
+        sd, config, label = _read_any(source, extra_safe_globals=safe)
+        src_img = config.get("arch", {}).get("img_size")
+        branch_opts = dict(opts)
+        if isinstance(model, SpectralViT) and src_img:
+            branch_opts["source_img_size"] = (
+                (src_img, src_img) if isinstance(src_img, int) else tuple(src_img)
+            )
+        return _load_branch(model, sd, source=label, **branch_opts)
+    raise ValueError(f"model: expected a SpatialViT, SpectralViT or HyperSIGMA, got {type(model).__name__}")
 
 
 def _load_hypersigma(
@@ -678,7 +685,7 @@ def _load_hypersigma(
         report = LoadReport(source="per-branch sources")
         for branch in ("spatial", "spectral"):
             if branch in source:
-                sub = load_pretrained(getattr(model, branch), source[branch], extra_safe_globals=safe, **opts)
+                sub = _load_any(getattr(model, branch), source[branch], opts, safe)
                 report.merge(sub, prefix=f"{branch}.")
             else:
                 for key in getattr(model, branch).state_dict():
