@@ -107,6 +107,7 @@ class MAE(nn.Module):
 
     encoder: SpatialViT | SpectralViT
     decoder_pos_embed: Tensor
+    mae_config: dict[str, Any]
     num_patches: int
     pred_dim: int
 
@@ -122,6 +123,7 @@ class MAE(nn.Module):
         self.norm_pix_loss = bool(norm_pix_loss)
         self.encoder_pos_embed = encoder_pos_embed
         self.grad_checkpointing = False
+        self.mae_config = {}  # set by hs_pretrain.create_mae: registered name and resolved arguments
 
     # ------------------------------------------------------------------ construction helpers
     def _setup_encoder_pos_embed(self, table: Tensor) -> None:

@@ -16,6 +16,8 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from hs_backbone import SIZES
 from hs_pretrain.mae import MAE, SpatialMAE, SpectralMAE
 
@@ -127,4 +129,16 @@ def create_mae(name: str, *, upstream: bool = False, **overrides: Any) -> MAE:
             kwargs["decoder_pos_embed"] = "zeros"
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
     cls = SpatialMAE if family == "spatial_mae" else SpectralMAE
-    return cls(**kwargs)
+    model = cls(**kwargs)
+    recorded = {k: _plain(v) for k, v in kwargs.items() if k != "device"}
+    model.mae_config = {"model": name, "upstream": bool(upstream), "kwargs": recorded}
+    return model
+
+
+def _plain(value: Any) -> Any:
+    """A value as plain data for checkpoints (tuples as lists, dtypes as names)."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, torch.dtype):
+        return str(value).removeprefix("torch.")
+    return value
