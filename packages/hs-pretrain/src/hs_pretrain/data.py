@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -300,7 +301,8 @@ class PatchDataset(Dataset[dict[str, torch.Tensor]]):
             ``"chw"`` or ``"hwc"``.
         short_scenes: scenes with fewer than ``num_bands`` usable bands: ``"skip"`` or ``"resample"``
             (linearly resample all their bands to ``num_bands``).
-        samples_per_epoch: length of an epoch (default: the non-overlapping crops of all scenes).
+        samples_per_epoch: length of an epoch (default: ``ceil(h·w / crop²)`` per scene, about one
+            visit of every pixel).
         order: ``"global"`` (the training sampler shuffles) or ``"blocks"`` (the dataset itself
             shuffles scenes and, within blocks of ``block_scenes`` scenes, their samples; use a
             sequential sampler) for corpora larger than memory.
@@ -386,7 +388,7 @@ class PatchDataset(Dataset[dict[str, torch.Tensor]]):
         if not self.scenes:
             reasons = "; ".join(f"{s}: {r}" for s, r in self.skipped[:10]) or "no source given"
             raise ValueError(f"PatchDataset: no usable scene among the sources ({reasons})")
-        natural = np.array([max(1, (r.height // crop) * (r.width // crop)) for r in self.scenes])
+        natural = np.array([max(1, math.ceil(r.height * r.width / crop**2)) for r in self.scenes])
         self.natural_counts = natural
         self.length = int(samples_per_epoch) if samples_per_epoch else int(natural.sum())
         if self.length < 1:

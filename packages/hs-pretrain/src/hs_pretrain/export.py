@@ -63,7 +63,7 @@ def backbone_recipe(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if branch == "spatial_vit":
         shape |= {"in_chans": kwargs["in_chans"], "patch_size": kwargs["patch_size"]}
     else:
-        shape |= {"num_tokens": kwargs["num_tokens"]}
+        shape |= {"num_tokens": kwargs["num_tokens"], "in_chans": kwargs["in_chans"]}
     backbone_size = MAE_SIZES[size].backbone_size
     sizes = {k: kwargs[k] for k in ("embed_dim", "depth", "num_heads")}
     default = MAE_SIZES[size]

@@ -382,8 +382,12 @@ def check_resume_compatible(path: str | os.PathLike[str], model: MAE) -> None:
 
 
 # ---------------------------------------------------------------------------- the run
-def pretrain(config: PretrainConfig) -> PretrainResult:
+def pretrain(config: PretrainConfig, *, callbacks: Sequence[object] = ()) -> PretrainResult:
     """Run (or resume) one pretraining run.
+
+    Args:
+        config: the run.
+        callbacks: more :class:`hs_backbone.training.Callback` objects (after the built-in ones).
 
     Raises:
         ValueError: no usable scene; a batch that does not split over the processes; an epoch shorter
@@ -482,7 +486,7 @@ def pretrain(config: PretrainConfig) -> PretrainResult:
         extra=extra,
     )
     recorder = StepRecorder()
-    callbacks: list[object] = [recorder, ProgressLog(config.log_every, total, effective)]
+    all_callbacks: list[object] = [recorder, ProgressLog(config.log_every, total, effective)]
     mlflow_uri = config.mlflow_uri or os.environ.get("MLFLOW_TRACKING_URI")
     mlflow_logger = None
     if mlflow_uri:
@@ -490,7 +494,8 @@ def pretrain(config: PretrainConfig) -> PretrainResult:
         mlflow_logger = MLflowLogger(
             config.mlflow_uri, config.mlflow_experiment, config.mlflow_run_name, params, config.log_every
         )
-        callbacks.append(mlflow_logger)
+        all_callbacks.append(mlflow_logger)
+    all_callbacks += list(callbacks)
 
     num_tokens = model.num_patches
 
@@ -518,7 +523,7 @@ def pretrain(config: PretrainConfig) -> PretrainResult:
             num_workers=config.num_workers,
         )
 
-    trainer = Trainer(wrapped, step_fn, optimizer, train_cfg, schedule=schedule, callbacks=callbacks)
+    trainer = Trainer(wrapped, step_fn, optimizer, train_cfg, schedule=schedule, callbacks=all_callbacks)
     if rank == 0:
         log.info(
             "hs-pretrain: %s on %d scene(s) (%d skipped), %d samples/epoch, %d steps/epoch x %d epochs, "
