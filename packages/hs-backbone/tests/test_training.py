@@ -249,8 +249,10 @@ def _regression_setup(out_dir: Path | None, *, batch: int, accum: int, epochs: i
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 12), nn.Tanh(), nn.Linear(12, 2)).double()
     gen = torch.Generator().manual_seed(2)
-    data = TensorDataset(torch.randn(48, 5, generator=gen, dtype=torch.float64),
-                         torch.randn(48, 2, generator=gen, dtype=torch.float64))
+    data = TensorDataset(
+        torch.randn(48, 5, generator=gen, dtype=torch.float64),
+        torch.randn(48, 2, generator=gen, dtype=torch.float64),
+    )
     opt = build_adamw(model, lr=1e-2, weight_decay=0.05)
     steps = len(data) // (batch * accum)
     cfg = TrainConfig(

@@ -16,9 +16,9 @@ from hs_pretrain import data as data_module
 def _cube(bands: int = 12, h: int = 20, w: int = 18, seed: int = 0) -> np.ndarray:
     """(c, h, w) with each value encoding (band, row, col), plus noise, so a crop can be located."""
     c, y, x = np.meshgrid(np.arange(bands), np.arange(h), np.arange(w), indexing="ij")
-    return (c * 10000 + y * 100 + x).astype(np.float32) + np.random.default_rng(seed).random((bands, h, w)).astype(
-        np.float32
-    ) * 0.01
+    return (c * 10000 + y * 100 + x).astype(np.float32) + np.random.default_rng(seed).random(
+        (bands, h, w)
+    ).astype(np.float32) * 0.01
 
 
 def test_bad_band_lists() -> None:
@@ -51,7 +51,13 @@ def test_every_format_gives_the_same_samples(tmp_path: Path) -> None:
     np.save(tmp_path / "f.npy", hwc)
     kwargs = {"crop": 8, "num_bands": 5, "scale": None, "samples_per_epoch": 6, "seed": 3}
     reference = PatchDataset([tmp_path / "a.npy"], **kwargs)
-    for name, extra in (("b.mat", {}), ("c.mat", {}), ("d.tif", {}), ("e.tif", {}), ("f.npy", {"layout": "hwc"})):
+    for name, extra in (
+        ("b.mat", {}),
+        ("c.mat", {}),
+        ("d.tif", {}),
+        ("e.tif", {}),
+        ("f.npy", {"layout": "hwc"}),
+    ):
         ds = PatchDataset([tmp_path / name], **kwargs, **extra)  # type: ignore[arg-type]
         for i in range(6):
             assert torch.equal(ds[i]["image"], reference[i]["image"]), name
@@ -66,7 +72,9 @@ def test_crops_and_windows_come_from_the_scene(tmp_path: Path) -> None:
     for i in range(40):
         img = ds[i]["image"].numpy()
         assert img.shape == (5, 8, 8)
-        b0, y0, x0 = (int(round(v)) for v in (img[0, 0, 0] // 10000, img[0, 0, 0] % 10000 // 100, img[0, 0, 0] % 100))
+        b0, y0, x0 = (
+            round(float(v)) for v in (img[0, 0, 0] // 10000, img[0, 0, 0] % 10000 // 100, img[0, 0, 0] % 100)
+        )
         np.testing.assert_array_equal(img, cube[b0 : b0 + 5, y0 : y0 + 8, x0 : x0 + 8])  # contiguous window
         starts.add(b0)
     assert starts == set(range(8))  # every window start 0..7 occurs
@@ -100,7 +108,9 @@ def test_samples_depend_on_seed_epoch_and_index_only(scenes) -> None:
     a, b = PatchDataset([folder], **kwargs), PatchDataset([folder], **kwargs)
     torch.manual_seed(99)  # the global RNG plays no role
     first = [a[i] for i in range(12)]
-    assert all(torch.equal(x["image"], b[i]["image"]) and x["seed"] == b[i]["seed"] for i, x in enumerate(first))
+    assert all(
+        torch.equal(x["image"], b[i]["image"]) and x["seed"] == b[i]["seed"] for i, x in enumerate(first)
+    )
     assert all(torch.equal(x["image"], a[i]["image"]) for i, x in enumerate(first))  # repeatable
     a.set_epoch(1)
     assert not torch.equal(a[0]["image"], first[0]["image"])
@@ -125,11 +135,20 @@ def test_bad_files_are_skipped_counted_and_logged(tmp_path: Path, caplog: pytest
         ds = PatchDataset([tmp_path], crop=8, num_bands=5)
     assert [Path(r.source).name for r in ds.scenes] == ["good.npy"]
     reasons = {Path(s).name: r for s, r in ds.skipped}
-    assert set(reasons) == {"garbage.mat", "truncated.npy", "empty.tif", "labels.mat", "small.npy", "few_bands.npy"}
+    assert set(reasons) == {
+        "garbage.mat",
+        "truncated.npy",
+        "empty.tif",
+        "labels.mat",
+        "small.npy",
+        "few_bands.npy",
+    }
     assert "unreadable" in reasons["garbage.mat"] and "no 3-D numeric array" in reasons["labels.mat"]
-    assert "smaller than the 8x8 crop" in reasons["small.npy"] and "3 usable bands" in reasons["few_bands.npy"]
+    assert (
+        "smaller than the 8x8 crop" in reasons["small.npy"] and "3 usable bands" in reasons["few_bands.npy"]
+    )
     assert ds.summary()["skipped"] == 6 and "skipping" in caplog.text and "truncated.npy" in caplog.text
-    with pytest.raises(ValueError, match="no usable scene among the sources.*garbage.mat: unreadable"):
+    with pytest.raises(ValueError, match=r"no usable scene among the sources.*garbage\.mat: unreadable"):
         PatchDataset([tmp_path / "garbage.mat", tmp_path / "small.npy"], crop=8, num_bands=5)
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         PatchDataset([tmp_path / "nothing*.zzz"], crop=8, num_bands=5)
@@ -139,7 +158,9 @@ def test_a_file_that_breaks_after_the_scan_is_replaced_deterministically(tmp_pat
     import scipy.io
 
     for i in range(3):
-        scipy.io.savemat(tmp_path / f"s{i}.mat", {"data": _cube(bands=6, h=8, w=8, seed=i).transpose(1, 2, 0)})
+        scipy.io.savemat(
+            tmp_path / f"s{i}.mat", {"data": _cube(bands=6, h=8, w=8, seed=i).transpose(1, 2, 0)}
+        )
     ds = PatchDataset([tmp_path], crop=8, num_bands=6, scale=None)
     healthy = [ds[i]["image"] for i in range(3)]
     (tmp_path / "s1.mat").write_bytes(b"corrupted after the scan")

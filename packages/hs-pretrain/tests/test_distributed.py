@@ -39,7 +39,9 @@ def _worker(rank: int, world: int, port: int, folder: str, out: str) -> None:
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
         ddp = pretrain(_config(Path(folder), Path(out) / "ddp", distributed="ddp"))
-        fsdp = pretrain(_config(Path(folder), Path(out) / "fsdp", distributed="fsdp", batch_size=2, accum_steps=2))
+        fsdp = pretrain(
+            _config(Path(folder), Path(out) / "fsdp", distributed="fsdp", batch_size=2, accum_steps=2)
+        )
         if rank == 0:
             steps = {"ddp": [s["loss"] for s in ddp.steps], "fsdp": [s["loss"] for s in fsdp.steps]}
             (Path(out) / "steps.json").write_text(json.dumps(steps))

@@ -33,9 +33,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
     torch.set_num_threads(1)
     for name in ("test_spatial_mae", "test_spectral_mae"):
-        cfg = PretrainConfig(model=name, sources=[str(root / "scenes")], scale=None, epochs=1, batch_size=4,
-                             samples_per_epoch=8, blr=0.1, warmup_epochs=0, out_dir=str(root / name),
-                             progress=False, dtype="float64")
+        cfg = PretrainConfig(
+            model=name,
+            sources=[str(root / "scenes")],
+            scale=None,
+            epochs=1,
+            batch_size=4,
+            samples_per_epoch=8,
+            blr=0.1,
+            warmup_epochs=0,
+            out_dir=str(root / name),
+            progress=False,
+            dtype="float64",
+        )
         out[name] = Path(pretrain(cfg).checkpoint or "")
     return out
 
@@ -66,8 +76,9 @@ def test_the_export_loads_with_no_unexpected_keys_and_computes_the_mae_encoder(
     assert all("sampling_offsets" in k or k.startswith(("fpn", "level_proj")) for k in report.initialised)
 
     # built with the MAE's layout (all-global blocks, final norm), it computes the MAE encoder exactly
-    same = hs_backbone.create_backbone(backbone_name, pretrained=str(path), dtype=torch.float64, interval=1,
-                                       final_norm=True, **kwargs)
+    same = hs_backbone.create_backbone(
+        backbone_name, pretrained=str(path), dtype=torch.float64, interval=1, final_norm=True, **kwargs
+    )
     assert not same.load_report.dropped and not same.load_report.initialised.keys() - {
         k for k in same.load_report.initialised if k.startswith(("fpn", "level_proj"))
     }
@@ -76,7 +87,9 @@ def test_the_export_loads_with_no_unexpected_keys_and_computes_the_mae_encoder(
     x = torch.randn(2, *((8, 8, 8) if name == "test_spatial_mae" else (16, 8, 8)), dtype=torch.float64)
     keep_all = mae.masking(2, 0.0, noise=torch.arange(16, dtype=torch.float32).expand(2, 16))
     with torch.no_grad():
-        torch.testing.assert_close(same.forward_features(x), mae.forward_encoder(x, keep_all), rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(
+            same.forward_features(x), mae.forward_encoder(x, keep_all), rtol=1e-12, atol=1e-12
+        )
 
     # the helper builds the same backbone from the export's recipe
     built = create_backbone_from_export(path, dtype=torch.float64)
@@ -85,7 +98,7 @@ def test_the_export_loads_with_no_unexpected_keys_and_computes_the_mae_encoder(
 
 def test_safetensors_and_official_layouts(runs: dict[str, Path], tmp_path: Path) -> None:
     cfg = export_encoder(runs["test_spatial_mae"], tmp_path / "enc.safetensors", bands_note="synthetic")
-    sd, read_cfg = hs_backbone.read_converted(tmp_path / "enc.safetensors")
+    _, read_cfg = hs_backbone.read_converted(tmp_path / "enc.safetensors")
     assert read_cfg["bands"]["note"] == "synthetic" and read_cfg["backbone"] == cfg["backbone"]
     model = create_backbone_from_export(tmp_path / "enc.safetensors", dtype=torch.float64)
     assert set(model.load_report.dropped) == {"norm.weight", "norm.bias"}
@@ -93,13 +106,22 @@ def test_safetensors_and_official_layouts(runs: dict[str, Path], tmp_path: Path)
     export_official(runs["test_spatial_mae"], tmp_path / "official.pth")
     official = load_checkpoint(tmp_path / "official.pth")
     mae = load_mae(runs["test_spatial_mae"])
-    assert set(official["model"]) == set(mae.official_state_dict()) and "blocks.0.attn.qkv.weight" in official["model"]
+    assert (
+        set(official["model"]) == set(mae.official_state_dict())
+        and "blocks.0.attn.qkv.weight" in official["model"]
+    )
     back = create_mae("test_spatial_mae", dtype=torch.float64)
     back.load_official_state_dict(official["model"])
     for k, v in mae.state_dict().items():
         assert torch.equal(back.state_dict()[k], v), k
-    loaded = hs_backbone.create_backbone("test_spatial_vit", in_chans=8, img_size=8, patch_size=2,
-                                         pretrained=str(tmp_path / "official.pth"), dtype=torch.float64)
+    loaded = hs_backbone.create_backbone(
+        "test_spatial_vit",
+        in_chans=8,
+        img_size=8,
+        patch_size=2,
+        pretrained=str(tmp_path / "official.pth"),
+        dtype=torch.float64,
+    )
     reasons = set(loaded.load_report.dropped.values())
     assert "MAE decoder (pretraining only)" in reasons and len(reasons) == 2  # decoder + final norm
 
@@ -132,8 +154,20 @@ def test_export_refuses_foreign_checkpoints(tmp_path: Path) -> None:
     atomic_save({"model": {}, "config": {"extra": {}}}, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="not an hs-pretrain training checkpoint"):
         export_encoder(tmp_path / "x.pt", tmp_path / "y.pt")
-    with pytest.raises(ValueError, match="not built by hs_pretrain.create_mae"):
+    with pytest.raises(ValueError, match=r"not built by hs_pretrain\.create_mae"):
         from hs_pretrain import SpatialMAE
 
-        export_encoder(SpatialMAE(img_size=8, patch_size=2, in_chans=4, embed_dim=32, depth=1, num_heads=2,
-                                  decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2), tmp_path / "z.pt")
+        export_encoder(
+            SpatialMAE(
+                img_size=8,
+                patch_size=2,
+                in_chans=4,
+                embed_dim=32,
+                depth=1,
+                num_heads=2,
+                decoder_embed_dim=16,
+                decoder_depth=1,
+                decoder_num_heads=2,
+            ),
+            tmp_path / "z.pt",
+        )

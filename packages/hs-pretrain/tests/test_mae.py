@@ -74,14 +74,18 @@ def test_upstream_mode_matches_the_official_mae(official, name: str, backend: st
     torch.testing.assert_close(x.grad, fx["grad_x"], **TOL)
     # the intermediates: kept tokens, latent after the final norm, decoder embedding
     masking = model.masking(2, noise=fx["noise"])
-    assert torch.equal(masking.ids_keep, fx["ids_keep"]) and torch.equal(masking.ids_restore, fx["ids_restore"])
+    assert torch.equal(masking.ids_keep, fx["ids_keep"]) and torch.equal(
+        masking.ids_restore, fx["ids_restore"]
+    )
     with torch.no_grad():
         tokens = model.tokens(fx["x"])
         kept = torch.gather(tokens, 1, masking.ids_keep[..., None].expand(-1, -1, tokens.shape[-1]))
         latent = model.forward_encoder(fx["x"], masking)
         torch.testing.assert_close(kept, fx["intermediates"]["x_masked_tokens"], **TOL)
         torch.testing.assert_close(latent, fx["intermediates"]["latent"], **TOL)
-        torch.testing.assert_close(model.decoder_embed(latent), fx["intermediates"]["decoder_embed_out"], **TOL)
+        torch.testing.assert_close(
+            model.decoder_embed(latent), fx["intermediates"]["decoder_embed_out"], **TOL
+        )
         # the loss without pixel normalisation, on the same prediction
         plain = masked_reconstruction_loss(out.pred, model.patchify(fx["x"]), out.mask, norm_pix=False)
     torch.testing.assert_close(plain, fx["loss_norm_pix_false"], **TOL)
@@ -206,7 +210,9 @@ def test_norm_pix_loss_against_a_float64_loop() -> None:
             t = target[b, n]
             mu = sum(t.tolist()) / 7
             var = sum((v - mu) ** 2 for v in t.tolist()) / 6  # unbiased
-            err = sum((p - (v - mu) / (var + 1e-6) ** 0.5) ** 2 for p, v in zip(pred[b, n].tolist(), t.tolist()))
+            err = sum(
+                (p - (v - mu) / (var + 1e-6) ** 0.5) ** 2 for p, v in zip(pred[b, n].tolist(), t.tolist())
+            )
             total += float(mask[b, n]) * err / 7
             count += float(mask[b, n])
     got = masked_reconstruction_loss(pred, target, mask)
@@ -238,14 +244,25 @@ def test_bf16_autocast_forward_and_backward() -> None:
 
 def test_bad_inputs_are_explained() -> None:
     model = create_mae("test_spatial_mae")
-    with pytest.raises(ValueError, match=r"built for 8 bands of 8x8 pixels, got a cube of shape \(2, 5, 8, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"built for 8 bands of 8x8 pixels, got a cube of shape \(2, 5, 8, 8\)"
+    ):
         model(torch.randn(2, 5, 8, 8))
     with pytest.raises(ValueError, match="floating-point cube"):
         model(torch.zeros(2, 8, 8, 8, dtype=torch.int16))
     with pytest.raises(ValueError, match=r"noise: expected shape \(2, 16\)"):
         model(torch.randn(2, 8, 8, 8), noise=torch.rand(2, 5))
     with pytest.raises(ValueError, match="multiple of the token count"):
-        SpectralMAE(num_tokens=16, in_chans=20, img_size=8, embed_dim=32, depth=1, num_heads=2,
-                    decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2)
+        SpectralMAE(
+            num_tokens=16,
+            in_chans=20,
+            img_size=8,
+            embed_dim=32,
+            depth=1,
+            num_heads=2,
+            decoder_embed_dim=16,
+            decoder_depth=1,
+            decoder_num_heads=2,
+        )
     with pytest.raises(ValueError, match="mask_ratio"):
         create_mae("test_spatial_mae", mask_ratio=1.0)

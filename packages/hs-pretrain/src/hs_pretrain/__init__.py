@@ -12,7 +12,14 @@ Quick start::
 """
 
 from hs_pretrain._version import __version__
-from hs_pretrain.data import BAD_BANDS, GF5_AHSI_BAD_BANDS, HYPERION_BAD_BANDS, PatchDataset, expand_sources, kept_bands
+from hs_pretrain.data import (
+    BAD_BANDS,
+    GF5_AHSI_BAD_BANDS,
+    HYPERION_BAD_BANDS,
+    PatchDataset,
+    expand_sources,
+    kept_bands,
+)
 from hs_pretrain.export import (
     backbone_recipe,
     create_backbone_from_export,

@@ -40,21 +40,48 @@ def _bad_bands(text: str) -> str | list[int]:
 
 def _data_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
-    g.add_argument("--data", nargs="+", default=[], metavar="SRC",
-                   help="files, folders, glob patterns, or hs-data:NAME / hs-data:PATTERN registry scenes")
-    g.add_argument("--scale", type=_scale, default=4000.0,
-                   help="divide values by this (default 4000, as upstream), 'percentile' or 'none'")
-    g.add_argument("--bad-bands", type=_bad_bands, default=None,
-                   help="'hyperion', 'gf5' or 1-based bands such as 1-7,58-76 (removed before the window)")
-    g.add_argument("--band-window", choices=["per_sample", "per_file"], default=None,
-                   help="random band window per sample (default) or fixed per file (upstream)")
-    g.add_argument("--key", default=None, help="MAT variable holding the cube (default: the largest 3-D array)")
+    g.add_argument(
+        "--data",
+        nargs="+",
+        default=[],
+        metavar="SRC",
+        help="files, folders, glob patterns, or hs-data:NAME / hs-data:PATTERN registry scenes",
+    )
+    g.add_argument(
+        "--scale",
+        type=_scale,
+        default=4000.0,
+        help="divide values by this (default 4000, as upstream), 'percentile' or 'none'",
+    )
+    g.add_argument(
+        "--bad-bands",
+        type=_bad_bands,
+        default=None,
+        help="'hyperion', 'gf5' or 1-based bands such as 1-7,58-76 (removed before the window)",
+    )
+    g.add_argument(
+        "--band-window",
+        choices=["per_sample", "per_file"],
+        default=None,
+        help="random band window per sample (default) or fixed per file (upstream)",
+    )
+    g.add_argument(
+        "--key", default=None, help="MAT variable holding the cube (default: the largest 3-D array)"
+    )
     g.add_argument("--layout", choices=["auto", "chw", "hwc"], default="auto")
-    g.add_argument("--short-scenes", choices=["skip", "resample"], default="skip",
-                   help="scenes with fewer bands than the window")
+    g.add_argument(
+        "--short-scenes",
+        choices=["skip", "resample"],
+        default="skip",
+        help="scenes with fewer bands than the window",
+    )
     g.add_argument("--samples-per-epoch", type=int, default=None)
-    g.add_argument("--order", choices=["global", "blocks"], default="global",
-                   help="'blocks' streams corpora larger than memory (scenes in shuffled blocks)")
+    g.add_argument(
+        "--order",
+        choices=["global", "blocks"],
+        default="global",
+        help="'blocks' streams corpora larger than memory (scenes in shuffled blocks)",
+    )
     g.add_argument("--block-scenes", type=int, default=8)
     g.add_argument("--flip", action="store_true", help="random flips (upstream: none)")
     g.add_argument("--cache-scenes", type=int, default=16)
@@ -70,9 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="pretrain (or resume) a spatial or spectral MAE")
     t.add_argument("--model", default="spatial_mae_base", help="a name of `hs-pretrain models`")
-    t.add_argument("--upstream", action="store_true",
-                   help="upstream behaviour: encoder position embedding unused, zero spectral decoder "
-                   "position embedding, band window per file")
+    t.add_argument(
+        "--upstream",
+        action="store_true",
+        help="upstream behaviour: encoder position embedding unused, zero spectral decoder "
+        "position embedding, band window per file",
+    )
     t.add_argument("--in-chans", type=int, default=None, help="bands per sample (default 100)")
     t.add_argument("--img-size", type=int, default=None, help="crop size (default 64)")
     t.add_argument("--patch-size", type=int, default=None)
@@ -113,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="write a trained encoder in the format hs-backbone loads")
     e.add_argument("checkpoint", help="an hs-pretrain last.pt")
     e.add_argument("output", help="output file (.pt or .safetensors)")
-    e.add_argument("--official", action="store_true", help="upstream's {'model','epoch','args'} layout instead")
+    e.add_argument(
+        "--official", action="store_true", help="upstream's {'model','epoch','args'} layout instead"
+    )
     e.add_argument("--bands-note", default=None)
 
     s = sub.add_parser("scan", help="list the scenes a data specification yields, and what is skipped")
@@ -192,9 +224,16 @@ def _train(args: argparse.Namespace) -> int:
         raise SystemExit("hs-pretrain train: --data is required (files, folders, patterns or hs-data:NAME)")
     result = pretrain(config)
     last = result.history[-1] if result.history else {}
-    print(json.dumps({"epochs_done": len(result.history), "last_epoch": last,
-                      "checkpoint": str(result.checkpoint) if result.checkpoint else None,
-                      "encoder": str(result.encoder) if result.encoder else None}))
+    print(
+        json.dumps(
+            {
+                "epochs_done": len(result.history),
+                "last_epoch": last,
+                "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+                "encoder": str(result.encoder) if result.encoder else None,
+            }
+        )
+    )
     return 0
 
 
@@ -221,14 +260,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "scan":
             from hs_pretrain.data import PatchDataset
 
-            ds = PatchDataset(args.sources, crop=args.crop, num_bands=args.num_bands, scale=args.scale,
-                              bad_bands=args.bad_bands, key=args.key, layout=args.layout,
-                              short_scenes=args.short_scenes)
+            ds = PatchDataset(
+                args.sources,
+                crop=args.crop,
+                num_bands=args.num_bands,
+                scale=args.scale,
+                bad_bands=args.bad_bands,
+                key=args.key,
+                layout=args.layout,
+                short_scenes=args.short_scenes,
+            )
             for rec in ds.scenes:
                 print(f"use  {rec.source}: {rec.height}x{rec.width}, {len(rec.bands)} bands ({rec.layout})")
             for src, reason in ds.skipped:
                 print(f"skip {src}: {reason}")
-            print(json.dumps({"scenes": len(ds.scenes), "skipped": len(ds.skipped), "samples_per_epoch": len(ds)}))
+            print(
+                json.dumps(
+                    {"scenes": len(ds.scenes), "skipped": len(ds.skipped), "samples_per_epoch": len(ds)}
+                )
+            )
             return 0
         from hs_pretrain.variants import list_maes
 

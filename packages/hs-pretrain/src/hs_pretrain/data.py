@@ -103,7 +103,9 @@ def kept_bands(num_bands: int, bad_bands: str | Sequence[int] | None) -> np.ndar
         bad = tuple(int(b) for b in bad_bands)
         out_of_range = [b for b in bad if not 1 <= b <= num_bands]
         if out_of_range:
-            raise ValueError(f"bad_bands: 1-based band numbers in [1, {num_bands}] expected, got {out_of_range}")
+            raise ValueError(
+                f"bad_bands: 1-based band numbers in [1, {num_bands}] expected, got {out_of_range}"
+            )
     drop = np.zeros(num_bands, dtype=bool)
     drop[np.asarray(bad, dtype=np.int64) - 1] = True
     return np.flatnonzero(~drop)
@@ -132,7 +134,9 @@ def expand_sources(sources: Iterable[str | os.PathLike[str]]) -> list[str]:
         else:
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
-                raise FileNotFoundError(f"{text}: no such file or folder, and no file matches it as a pattern")
+                raise FileNotFoundError(
+                    f"{text}: no such file or folder, and no file matches it as a pattern"
+                )
             out += [m for m in matches if Path(m).is_file()]
     return list(dict.fromkeys(out))
 
@@ -147,9 +151,9 @@ def _registry_names(pattern: str) -> list[str]:
     names = []
     for name in hs_data.list_datasets(synthetic=False):
         info = hs_data.get_dataset_info(name)
-        if fnmatch.fnmatchcase(name, pattern) and "image" in info.roles:
-            if not hs_data.missing_files(name, keys=("image",)):
-                names.append(REGISTRY_PREFIX + name)
+        wanted = fnmatch.fnmatchcase(name, pattern) and "image" in info.roles
+        if wanted and not hs_data.missing_files(name, keys=("image",)):
+            names.append(REGISTRY_PREFIX + name)
     return names
 
 
@@ -179,7 +183,11 @@ def _mat_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
     """``{variable: (MATLAB shape, class)}`` of a MAT file, reading headers only."""
     with path.open("rb") as f:
         head = f.read(520)
-    if head.startswith(b"MATLAB 7.3") or head[512:520] == b"\x89HDF\r\n\x1a\n" or head[:8] == b"\x89HDF\r\n\x1a\n":
+    if (
+        head.startswith(b"MATLAB 7.3")
+        or head[512:520] == b"\x89HDF\r\n\x1a\n"
+        or head[:8] == b"\x89HDF\r\n\x1a\n"
+    ):
         import h5py
 
         out: dict[str, tuple[tuple[int, ...], str]] = {}
@@ -518,7 +526,9 @@ class PatchDataset(Dataset[dict[str, torch.Tensor]]):
         image = torch.from_numpy(np.ascontiguousarray(patch))
         if len(window) != self.num_bands:  # short scene, short_scenes="resample"
             flat = image.reshape(len(window), -1).T[:, None, :]
-            image = torch.nn.functional.interpolate(flat, size=self.num_bands, mode="linear", align_corners=True)
+            image = torch.nn.functional.interpolate(
+                flat, size=self.num_bands, mode="linear", align_corners=True
+            )
             image = image[:, 0, :].T.reshape(self.num_bands, cs, cs).contiguous()
         if flips[0]:
             image = image.flip(-1)

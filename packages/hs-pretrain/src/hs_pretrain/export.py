@@ -40,7 +40,11 @@ PathLike = str | os.PathLike
 
 def encoder_state_dict(mae_state: Mapping[str, Tensor]) -> dict[str, Tensor]:
     """The encoder's weights of an MAE state dict, under upstream's names (``encoder.`` removed)."""
-    return {k[len("encoder.") :]: v.detach().contiguous() for k, v in mae_state.items() if k.startswith("encoder.")}
+    return {
+        k[len("encoder.") :]: v.detach().contiguous()
+        for k, v in mae_state.items()
+        if k.startswith("encoder.")
+    }
 
 
 def _taps(depth: int) -> list[int]:
@@ -132,7 +136,11 @@ def export_encoder(
     family, size = mae_family(name)
     encoder = encoder_state_dict(mae_state)
     recipe = backbone_recipe(name, kwargs)
-    arch = {k: _plain(kwargs[k]) for k in ("img_size", "in_chans", "embed_dim", "depth", "num_heads") if k in kwargs}
+    arch = {
+        k: _plain(kwargs[k])
+        for k in ("img_size", "in_chans", "embed_dim", "depth", "num_heads")
+        if k in kwargs
+    }
     arch |= {k: kwargs[k] for k in ("patch_size", "num_tokens") if k in kwargs}
     config = {
         "format": "hs_backbone",
@@ -176,7 +184,10 @@ def export_official(source: MAE | PathLike | Mapping[str, Any], dst: PathLike) -
     """Write the whole MAE in upstream's container layout: ``{'model', 'epoch', 'args'}``, upstream keys."""
     mae_state, info = _resolve(source)
     run = info["pretrain"]
-    args = {"model": run["model"], **{k: _plain(v) for k, v in run["kwargs"].items() if k not in ("dtype", "device")}}
+    args = {
+        "model": run["model"],
+        **{k: _plain(v) for k, v in run["kwargs"].items() if k not in ("dtype", "device")},
+    }
     atomic_save({"model": to_official_keys(mae_state), "epoch": info.get("epoch"), "args": args}, dst)
 
 

@@ -226,19 +226,28 @@ class MAE(nn.Module):
         """Reconstruction loss of :func:`~hs_pretrain.masking.masked_reconstruction_loss`."""
         return masked_reconstruction_loss(pred, self.patchify(x), mask, norm_pix=self.norm_pix_loss)
 
-    def masking(self, batch: int, mask_ratio: float | None = None, *, noise: Tensor | None = None,
-                device: torch.device | None = None) -> Masking:
+    def masking(
+        self,
+        batch: int,
+        mask_ratio: float | None = None,
+        *,
+        noise: Tensor | None = None,
+        device: torch.device | None = None,
+    ) -> Masking:
         """Draw (``noise=None``: ``torch.rand``, as upstream) or apply a masking of ``batch`` samples."""
         ratio = self.mask_ratio if mask_ratio is None else float(mask_ratio)
         if noise is None:
             noise = torch.rand(batch, self.num_patches, device=device)
         elif tuple(noise.shape) != (batch, self.num_patches):
             raise ValueError(
-                f"noise: expected shape ({batch}, {self.num_patches}) (batch, tokens), got {tuple(noise.shape)}"
+                f"noise: expected shape ({batch}, {self.num_patches}) (batch, tokens), "
+                f"got {tuple(noise.shape)}"
             )
         return random_masking(noise, ratio)
 
-    def forward(self, x: Tensor, mask_ratio: float | None = None, *, noise: Tensor | None = None) -> MAEOutput:
+    def forward(
+        self, x: Tensor, mask_ratio: float | None = None, *, noise: Tensor | None = None
+    ) -> MAEOutput:
         """Mask, encode, decode, and score the reconstruction of the removed tokens.
 
         Args:
@@ -278,7 +287,8 @@ class MAE(nn.Module):
         if x.shape[1] != c or tuple(x.shape[2:]) != size:
             raise ValueError(
                 f"{name}: built for {c} bands of {size[0]}x{size[1]} pixels, got a cube of shape "
-                f"{tuple(x.shape)}; build the model with in_chans={x.shape[1]}, img_size={tuple(x.shape[2:])} "
+                f"{tuple(x.shape)}; build the model with in_chans={x.shape[1]}, "
+                f"img_size={tuple(x.shape[2:])} "
                 "or crop / select bands to match"
             )
 
@@ -307,6 +317,8 @@ class SpatialMAE(MAE):
         ``forward(x)``: ``(b, c, h, w)`` → ``MAEOutput(loss, pred (b, n, p·p·c), mask (b, n))``.
     """
 
+    encoder: SpatialViT
+
     def __init__(
         self,
         *,
@@ -328,7 +340,9 @@ class SpatialMAE(MAE):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__(mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, encoder_pos_embed=encoder_pos_embed)
+        super().__init__(
+            mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, encoder_pos_embed=encoder_pos_embed
+        )
         dd: dict = {"device": device, "dtype": dtype}
         self.encoder = SpatialViT(
             img_size=img_size,
@@ -415,6 +429,8 @@ class SpectralMAE(MAE):
         ``forward(x)``: ``(b, c, h, w)`` → ``MAEOutput(loss, pred (b, t, g·h·w), mask (b, t))``.
     """
 
+    encoder: SpectralViT
+
     def __init__(
         self,
         *,
@@ -437,13 +453,15 @@ class SpectralMAE(MAE):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__(mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, encoder_pos_embed=encoder_pos_embed)
+        super().__init__(
+            mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, encoder_pos_embed=encoder_pos_embed
+        )
         if decoder_pos_embed not in ("sincos", "zeros"):
             raise ValueError(f"decoder_pos_embed: expected 'sincos' or 'zeros', got {decoder_pos_embed!r}")
         if not isinstance(in_chans, int) or not isinstance(num_tokens, int) or in_chans % num_tokens:
             raise ValueError(
-                f"in_chans={in_chans}, num_tokens={num_tokens}: the spectral MAE needs the band count to be a "
-                "multiple of the token count (each token reconstructs its own contiguous bands)"
+                f"in_chans={in_chans}, num_tokens={num_tokens}: the spectral MAE needs the band count to be "
+                "a multiple of the token count (each token reconstructs its own contiguous bands)"
             )
         dd: dict = {"device": device, "dtype": dtype}
         self.encoder = SpectralViT(

@@ -156,7 +156,9 @@ class PretrainConfig:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
         if self.distributed not in ("auto", "none", "ddp", "fsdp"):
-            raise ValueError(f"distributed: expected 'auto', 'none', 'ddp' or 'fsdp', got {self.distributed!r}")
+            raise ValueError(
+                f"distributed: expected 'auto', 'none', 'ddp' or 'fsdp', got {self.distributed!r}"
+            )
         if self.dtype not in ("float32", "float64", "bfloat16"):
             raise ValueError(f"dtype: expected 'float32', 'float64' or 'bfloat16', got {self.dtype!r}")
         self.betas = (float(self.betas[0]), float(self.betas[1]))
@@ -363,15 +365,23 @@ def check_resume_compatible(path: str | os.PathLike[str], model: MAE) -> None:
     differences = []
     if info.get("model") != mine.get("model"):
         differences.append(f"model {info.get('model')} (checkpoint) vs {mine.get('model')} (this run)")
-    for key, label in (("in_chans", "bands"), ("img_size", "input size"), ("num_tokens", "spectral tokens"),
-                       ("patch_size", "patch size"), ("embed_dim", "width"), ("depth", "depth")):
+    for key, label in (
+        ("in_chans", "bands"),
+        ("img_size", "input size"),
+        ("num_tokens", "spectral tokens"),
+        ("patch_size", "patch size"),
+        ("embed_dim", "width"),
+        ("depth", "depth"),
+    ):
         if theirs_kw.get(key) != mine_kw.get(key):
             differences.append(f"{label} {theirs_kw.get(key)} vs {mine_kw.get(key)}")
     theirs_shapes = info.get("shapes", {})
     mine_shapes = _signature(model)
     bad = [k for k in set(theirs_shapes) | set(mine_shapes) if theirs_shapes.get(k) != mine_shapes.get(k)]
     if bad and not differences:
-        differences.append(f"parameter shapes differ ({', '.join(sorted(bad)[:4])}{', ...' if len(bad) > 4 else ''})")
+        differences.append(
+            f"parameter shapes differ ({', '.join(sorted(bad)[:4])}{', ...' if len(bad) > 4 else ''})"
+        )
     if differences:
         raise CheckpointMismatchError(
             f"{path}: refusing to resume: the checkpoint was written for another model: "
@@ -552,15 +562,22 @@ def pretrain(config: PretrainConfig, *, callbacks: Sequence[object] = ()) -> Pre
         elif rank == 0:
             state = {"model": model.state_dict()}
         if rank == 0:
-            run_state = {"model": state["model"], "config": {"extra": extra}, "trainer": {
-                "epoch": trainer.epoch, "global_step": trainer.global_step}}
+            run_state = {
+                "model": state["model"],
+                "config": {"extra": extra},
+                "trainer": {"epoch": trainer.epoch, "global_step": trainer.global_step},
+            }
             encoder_path = out_dir / "encoder.pt"
             export_encoder(run_state, encoder_path)
     if rank == 0 and out_dir is not None:
         import json
 
-        summary = {"training": training, "history": history, "data": dataset.summary(),
-                   "model": model.mae_config}
+        summary = {
+            "training": training,
+            "history": history,
+            "data": dataset.summary(),
+            "model": model.mae_config,
+        }
         (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     return PretrainResult(
         model=model,

@@ -375,11 +375,13 @@ class Trainer:
         """Skip the gradient all-reduce on micro-batches before the last of an accumulation."""
         if sync:
             return contextlib.nullcontext()
-        if hasattr(self.model, "set_requires_gradient_sync"):  # FSDP2
-            self.model.set_requires_gradient_sync(False)
+        set_sync = getattr(self.model, "set_requires_gradient_sync", None)
+        if callable(set_sync):  # FSDP2
+            set_sync(False)
             return _RestoreGradientSync(self.model)
-        if hasattr(self.model, "no_sync"):  # DDP, FSDP1
-            return self.model.no_sync()
+        no_sync = getattr(self.model, "no_sync", None)
+        if callable(no_sync):  # DDP, FSDP1
+            return no_sync()
         return contextlib.nullcontext()
 
     def _train_step(self, batch: Any, *more: Any) -> dict[str, float]:
