@@ -211,6 +211,10 @@ def test_registry_scenes_from_the_shared_data(data_root: Path) -> None:
     ds = PatchDataset(["hs-data:*", "hs-data:not_a_dataset"], scale="percentile")
     names = {r.source for r in ds.scenes}
     assert len(names) >= 10 and "hs-data:salinas_a" in names and "hs-data:jasper_ridge" in names
+    held_out = PatchDataset(["hs-data:*"], scale="percentile", exclude=["hs-data:salinas_a", "hs-data:abu_*"])
+    assert {r.source for r in held_out.scenes} == names - {"hs-data:salinas_a"} - {
+        n for n in names if n.startswith("hs-data:abu_")
+    }
     reasons = dict(ds.skipped)
     assert "smaller than the 64x64 crop" in reasons["hs-data:muufl_gulfport_htd"]
     assert "unknown dataset 'not_a_dataset'" in reasons["hs-data:not_a_dataset"]

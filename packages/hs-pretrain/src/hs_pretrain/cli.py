@@ -48,6 +48,13 @@ def _data_options(p: argparse.ArgumentParser) -> None:
         help="files, folders, glob patterns, or hs-data:NAME / hs-data:PATTERN registry scenes",
     )
     g.add_argument(
+        "--exclude",
+        nargs="+",
+        default=[],
+        metavar="PATTERN",
+        help="leave out sources matching these glob patterns (e.g. an evaluation scene)",
+    )
+    g.add_argument(
         "--scale",
         type=_scale,
         default=4000.0,
@@ -152,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("sources", nargs="+")
     s.add_argument("--crop", type=int, default=64)
     s.add_argument("--num-bands", type=int, default=100)
+    s.add_argument("--exclude", nargs="+", default=[])
     s.add_argument("--scale", type=_scale, default=4000.0)
     s.add_argument("--bad-bands", type=_bad_bands, default=None)
     s.add_argument("--key", default=None)
@@ -184,6 +192,7 @@ def _train(args: argparse.Namespace) -> int:
         grad_checkpointing=args.grad_checkpointing,
         dtype=args.dtype,
         sources=list(args.data),
+        exclude=list(args.exclude),
         band_window=args.band_window,
         scale=args.scale,
         bad_bands=args.bad_bands,
@@ -269,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 key=args.key,
                 layout=args.layout,
                 short_scenes=args.short_scenes,
+                exclude=args.exclude,
             )
             for rec in ds.scenes:
                 print(f"use  {rec.source}: {rec.height}x{rec.width}, {len(rec.bands)} bands ({rec.layout})")

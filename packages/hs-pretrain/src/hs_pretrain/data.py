@@ -26,6 +26,7 @@ Shape legend: ``c`` bands, ``h w`` rows/columns.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import logging
 import math
@@ -111,11 +112,15 @@ def kept_bands(num_bands: int, bad_bands: str | Sequence[int] | None) -> np.ndar
     return np.flatnonzero(~drop)
 
 
-def expand_sources(sources: Iterable[str | os.PathLike[str]]) -> list[str]:
+def expand_sources(
+    sources: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = ()
+) -> list[str]:
     """Files of folders (recursive), glob patterns, and ``hs-data:`` names, in a stable order.
 
     ``hs-data:NAME`` is one registered scene; ``hs-data:PATTERN`` (e.g. ``hs-data:*``) every registered
-    real scene matching it whose image is present locally. Duplicates are removed.
+    real scene matching it whose image is present locally. Duplicates are removed, and so is every
+    source matching one of the ``exclude`` glob patterns (on the whole source or its file name, e.g.
+    ``hs-data:salinas_a`` or ``*_gt.mat``), to keep an evaluation scene out of pretraining.
 
     Raises:
         FileNotFoundError: a path that is neither a file, a folder nor a pattern with matches.
@@ -138,12 +143,15 @@ def expand_sources(sources: Iterable[str | os.PathLike[str]]) -> list[str]:
                     f"{text}: no such file or folder, and no file matches it as a pattern"
                 )
             out += [m for m in matches if Path(m).is_file()]
-    return list(dict.fromkeys(out))
+    patterns = list(exclude)
+
+    def excluded(src: str) -> bool:
+        return any(fnmatch.fnmatchcase(src, p) or fnmatch.fnmatchcase(Path(src).name, p) for p in patterns)
+
+    return [s for s in dict.fromkeys(out) if not excluded(s)]
 
 
 def _registry_names(pattern: str) -> list[str]:
-    import fnmatch
-
     import hs_data
 
     if not any(ch in pattern for ch in "*?["):
@@ -295,6 +303,7 @@ class PatchDataset(Dataset[dict[str, torch.Tensor]]):
 
     Args:
         sources: files, folders, glob patterns or ``hs-data:`` names (:func:`expand_sources`).
+        exclude: glob patterns of sources to leave out (:func:`expand_sources`).
         crop: patch size (upstream 64).
         num_bands: band window (upstream 100).
         band_window: ``"per_sample"`` (drawn per sample and epoch) or ``"per_file"`` (upstream: drawn
@@ -344,6 +353,7 @@ class PatchDataset(Dataset[dict[str, torch.Tensor]]):
         seed: int = 0,
         cache_scenes: int = 8,
         validate: Literal["header", "full"] = "header",
+        exclude: Iterable[str] = (),
     ) -> None:
         if crop < 1 or num_bands < 1:
             raise ValueError(f"crop / num_bands: expected positive sizes, got {crop} / {num_bands}")
@@ -368,7 +378,7 @@ class PatchDataset(Dataset[dict[str, torch.Tensor]]):
         self._cache: OrderedDict[int, tuple[np.ndarray, float]] = OrderedDict()
         self._plans: dict[int, np.ndarray] = {}
 
-        for source in expand_sources(sources):
+        for source in expand_sources(sources, exclude):
             try:
                 kind, k, lay, (c, h, w) = _scan(source, key, layout)
                 bands = kept_bands(c, bad_bands)

@@ -139,8 +139,7 @@ def masked_reconstruction_loss(
         A scalar.
     """
     if norm_pix:
-        mean = target.mean(dim=-1, keepdim=True)
-        var = target.var(dim=-1, keepdim=True)
+        var, mean = torch.var_mean(target, dim=-1, keepdim=True)  # unbiased variance, as upstream
         target = (target - mean) / (var + eps) ** 0.5
     per_token = ((pred - target) ** 2).mean(dim=-1)
     return (per_token * mask).sum() / mask.sum()

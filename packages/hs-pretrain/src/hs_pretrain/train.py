@@ -75,7 +75,7 @@ class PretrainConfig:
         dtype: parameter dtype (``"float32"``; ``"float64"`` for exactness tests).
 
     Data (see :class:`hs_pretrain.PatchDataset`):
-        sources, band_window, scale, bad_bands, key, layout, short_scenes, samples_per_epoch, order,
+        sources, exclude, band_window, scale, bad_bands, key, layout, short_scenes, samples_per_epoch, order,
         block_scenes, flip, cache_scenes, validate; num_workers: DataLoader worker processes.
 
     Optimisation:
@@ -111,6 +111,7 @@ class PretrainConfig:
     dtype: str = "float32"
     # data
     sources: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
     band_window: Literal["per_sample", "per_file"] | None = None
     scale: float | Literal["percentile"] | None = 4000.0
     bad_bands: str | list[int] | None = None
@@ -439,6 +440,7 @@ def pretrain(config: PretrainConfig, *, callbacks: Sequence[object] = ()) -> Pre
         seed=config.seed,
         cache_scenes=config.cache_scenes,
         validate=config.validate,
+        exclude=config.exclude,
     )
     per_rank = math.ceil(len(dataset) / world)
     steps_per_epoch = (per_rank // local_batch) // config.accum_steps
