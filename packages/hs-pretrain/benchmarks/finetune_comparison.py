@@ -14,7 +14,8 @@ and a linear probe (frozen backbone).
 Run (from the repository root, with every package importable)::
 
     PYTHONPATH=packages/hs-attention/src:packages/hs-backbone/src:packages/hs-data/src:\\
-    packages/hs-tasks/src:packages/hs-pretrain/src python packages/hs-pretrain/benchmarks/finetune_comparison.py \\
+    packages/hs-tasks/src:packages/hs-pretrain/src \\
+        python packages/hs-pretrain/benchmarks/finetune_comparison.py \\
         --encoder runs/local-spatial-tiny/encoder.pt --seeds 0 1 2 --out finetune.json
 """
 
@@ -97,8 +98,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     num_classes = int(label.max())
     results: dict[str, Any] = {"runs": [], "config": vars(args)}
     for seed in args.seeds:
-        split = per_class_split(label, args.train_per_class + args.val_per_class,
-                                val_per_class=args.val_per_class, seed=seed, dataset="salinas_a")
+        split = per_class_split(
+            label,
+            args.train_per_class + args.val_per_class,
+            val_per_class=args.val_per_class,
+            seed=seed,
+            dataset="salinas_a",
+        )
         parts = {p: PixelPatchDataset(cube, split, p, patch_radius=16) for p in ("train", "val", "test")}
         for mode in ("finetune", "probe"):
             for pretrained in (True, False):
@@ -118,15 +124,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 fit = finetune(model, parts["train"], parts["val"], cfg)
                 test = model.evaluate(torch.utils.data.DataLoader(parts["test"], batch_size=256))
-                row = {"seed": seed, "mode": mode, "pretrained": pretrained, "test": test,
-                       "best_epoch": fit.best_epoch, "val": fit.best_val, "seconds": time.perf_counter() - t0,
-                       "test_pixels": len(parts["test"])}
+                row = {
+                    "seed": seed,
+                    "mode": mode,
+                    "pretrained": pretrained,
+                    "test": test,
+                    "best_epoch": fit.best_epoch,
+                    "val": fit.best_val,
+                    "seconds": time.perf_counter() - t0,
+                    "test_pixels": len(parts["test"]),
+                }
                 print(json.dumps(row))
                 results["runs"].append(row)
     summary = {}
     for mode in ("finetune", "probe"):
         for pretrained in (True, False):
-            oas = [r["test"]["oa"] for r in results["runs"] if r["mode"] == mode and r["pretrained"] == pretrained]
+            oas = [
+                r["test"]["oa"]
+                for r in results["runs"]
+                if r["mode"] == mode and r["pretrained"] == pretrained
+            ]
             key = f"{mode}/{'pretrained' if pretrained else 'scratch'}"
             summary[key] = {"oa_mean": float(np.mean(oas)), "oa_std": float(np.std(oas)), "oa": oas}
     results["summary"] = summary

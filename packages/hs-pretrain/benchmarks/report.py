@@ -33,7 +33,11 @@ def main(path: str) -> str:
             f"{info['persistent_bytes'] / mib:.0f} MiB | {info['peak_bytes'] / mib:.0f} MiB |"
         )
     for info in epochs:
-        lines += ["", "| tiny epoch on the local scenes | scenes | samples | wall time |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "| tiny epoch on the local scenes | scenes | samples | wall time |",
+            "|---|---|---|---|",
+        ]
         for name, e in info["epochs"].items():
             lines.append(f"| {name} | {e['scenes']} | {e['samples']} | {e['seconds']:.1f} s |")
     machine = data.get("machine_info", {})

@@ -30,7 +30,9 @@ from hs_pretrain import PretrainConfig, create_mae, pretrain
 
 THREADS = 2
 BATCH = {"tiny": 32, "base": 8, "large": 4, "huge": 2}
-SIZES = [(family, size) for size in ("tiny", "base", "large", "huge") for family in ("spatial_mae", "spectral_mae")]
+SIZES = [
+    (family, size) for size in ("tiny", "base", "large", "huge") for family in ("spatial_mae", "spectral_mae")
+]
 
 
 @pytest.mark.parametrize(("family", "size"), SIZES, ids=[f"{f}_{s}" for f, s in SIZES])

@@ -112,9 +112,7 @@ def kept_bands(num_bands: int, bad_bands: str | Sequence[int] | None) -> np.ndar
     return np.flatnonzero(~drop)
 
 
-def expand_sources(
-    sources: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = ()
-) -> list[str]:
+def expand_sources(sources: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = ()) -> list[str]:
     """Files of folders (recursive), glob patterns, and ``hs-data:`` names, in a stable order.
 
     ``hs-data:NAME`` is one registered scene; ``hs-data:PATTERN`` (e.g. ``hs-data:*``) every registered
