@@ -239,3 +239,133 @@ def test_config_is_validated() -> None:
         TrainConfig(epochs=1, steps_per_epoch=1, amp="int8")
     with pytest.raises(ValueError, match="epochs / steps_per_epoch"):
         TrainConfig(epochs=0, steps_per_epoch=1)
+
+
+# ----------------------------------------------------------------------------- accumulation, FSDP
+
+
+def _regression_setup(out_dir: Path | None, *, batch: int, accum: int, epochs: int = 2):
+    """A float64 regression whose loss is a per-batch mean, so two half batches average to one."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 12), nn.Tanh(), nn.Linear(12, 2)).double()
+    gen = torch.Generator().manual_seed(2)
+    data = TensorDataset(
+        torch.randn(48, 5, generator=gen, dtype=torch.float64),
+        torch.randn(48, 2, generator=gen, dtype=torch.float64),
+    )
+    opt = build_adamw(model, lr=1e-2, weight_decay=0.05)
+    steps = len(data) // (batch * accum)
+    cfg = TrainConfig(
+        epochs=epochs,
+        steps_per_epoch=steps,
+        out_dir=str(out_dir) if out_dir else None,
+        checkpoint_every=2,
+        progress=False,
+        accum_steps=accum,
+    )
+    schedule = WarmupCosine(1e-2, total_steps=3 * steps, warmup_steps=1)  # independent of epochs
+
+    def step_fn(m, b):
+        return nn.functional.mse_loss(m(b[0]), b[1]), {}
+
+    def loader(epoch: int, start: int):
+        return epoch_loader(data, batch_size=batch, epoch=epoch, start_batch=start, seed=5)
+
+    return model, Trainer(model, step_fn, opt, cfg, schedule=schedule), loader
+
+
+def test_gradient_accumulation_matches_one_large_batch_and_resumes(tmp_path: Path) -> None:
+    model_a, trainer_a, loader_a = _regression_setup(None, batch=8, accum=1)
+    history_a = trainer_a.fit(loader_a)
+    model_b, trainer_b, loader_b = _regression_setup(tmp_path / "b", batch=4, accum=2)
+    history_b = trainer_b.fit(loader_b)
+    assert trainer_b.global_step == trainer_a.global_step == 12
+    for (name, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14, msg=name)
+    for ha, hb in zip(history_a, history_b):
+        assert ha["loss"] == pytest.approx(hb["loss"], rel=1e-12)
+
+    # killed after step 3 (checkpoint at step 2, i.e. batch 4 of epoch 0) and resumed: identical
+    _, trainer_c, loader_c = _regression_setup(tmp_path / "c", batch=4, accum=2)
+    original = trainer_c._train_step
+
+    def dying(*batches):
+        if trainer_c.global_step == 3:
+            raise _Kill
+        return original(*batches)
+
+    trainer_c._train_step = dying  # type: ignore[method-assign]
+    with pytest.raises(_Kill):
+        trainer_c.fit(loader_c)
+    assert load_checkpoint(tmp_path / "c" / "last.pt")["trainer"]["batch_in_epoch"] == 4
+    model_d, trainer_d, loader_d = _regression_setup(tmp_path / "c", batch=4, accum=2)
+    trainer_d.fit(loader_d)
+    for (name, b), d in zip(model_b.state_dict().items(), model_d.state_dict().values()):
+        assert torch.equal(b, d), name
+    with pytest.raises(ValueError, match="accum_steps: expected >= 1"):
+        TrainConfig(epochs=1, steps_per_epoch=1, accum_steps=0)
+
+
+def test_a_stale_rng_file_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    _, trainer, loader = _regression_setup(tmp_path, batch=8, accum=1, epochs=1)
+    trainer.fit(loader)
+    rng = load_checkpoint(tmp_path / "rng.rank0.pt")
+    atomic_save(rng | {"global_step": 2}, tmp_path / "rng.rank0.pt")  # as if its last write had failed
+    _, again, loader = _regression_setup(tmp_path, batch=8, accum=1, epochs=2)
+    with caplog.at_level("WARNING", logger="hs_backbone.training.loop"):
+        again.fit(loader)
+    assert "rng.rank0.pt is from step 2 but" in caplog.text
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _fsdp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
+    import os
+
+    import torch.distributed as dist
+    from torch.distributed.fsdp import fully_shard
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        torch.set_num_threads(1)
+        model, _, _ = _regression_setup(None, batch=4, accum=1)  # the model only
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                fully_shard(layer)
+        fully_shard(model)
+        _, template, loader = _regression_setup(Path(out_dir), batch=4, accum=1)
+        opt = build_adamw(model, lr=1e-2, weight_decay=0.05)
+        cfg = template.config
+        cfg.steps_per_epoch = 48 // 8  # 8 samples per step across the two ranks
+        schedule = WarmupCosine(1e-2, total_steps=3 * cfg.steps_per_epoch, warmup_steps=1)
+        Trainer(model, template.step_fn, opt, cfg, schedule=schedule).fit(loader)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_fsdp_training_and_its_gathered_checkpoint_match_a_single_process(tmp_path: Path) -> None:
+    """FSDP2 on two CPU processes (gloo) trains exactly as one process with the same global batch;
+    its checkpoint holds the full model and optimiser state and resumes in a plain process."""
+    import torch.multiprocessing as mp
+
+    mp.spawn(_fsdp_worker, args=(2, _free_port(), str(tmp_path / "fsdp")), nprocs=2, join=True)
+    state = load_checkpoint(tmp_path / "fsdp" / "last.pt")
+    model_ref, trainer_ref, loader_ref = _regression_setup(None, batch=8, accum=1, epochs=2)
+    trainer_ref.fit(loader_ref)
+    for name, ref in model_ref.state_dict().items():
+        torch.testing.assert_close(state["model"][name], ref, rtol=1e-12, atol=1e-14, msg=name)
+    # one more epoch in a single plain process, resumed from the FSDP checkpoint
+    model_c, trainer_c, loader_c = _regression_setup(tmp_path / "fsdp", batch=8, accum=1, epochs=3)
+    trainer_c.fit(loader_c)
+    model_r, trainer_r, loader_r = _regression_setup(None, batch=8, accum=1, epochs=3)
+    trainer_r.fit(loader_r)
+    assert trainer_c.global_step == trainer_r.global_step == 18
+    for (name, r), c in zip(model_r.state_dict().items(), model_c.state_dict().values()):
+        torch.testing.assert_close(c, r, rtol=1e-12, atol=1e-14, msg=name)

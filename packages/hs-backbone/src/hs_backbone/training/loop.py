@@ -11,12 +11,22 @@ global RNGs (use :func:`epoch_loader`, whose sampler and loader carry their own 
 run killed at any moment and restarted with the same arguments continues from its last checkpoint and
 produces the same parameters, step for step, as a run that was never interrupted.
 
-Distributed (``torchrun``): wrap the model in DDP yourself; the sampler shards by rank; only rank 0
-writes the model checkpoint, every rank writes its own RNG state; all ranks resume from the same step.
+Distributed (``torchrun``): wrap the model in DDP (or shard it with FSDP2 ``fully_shard``) yourself;
+the sampler shards by rank; only rank 0 writes the model checkpoint, every rank writes its own RNG
+state; all ranks resume from the same step. A sharded model's checkpoint holds the full (unsharded)
+model and optimiser state, gathered with ``torch.distributed.checkpoint.state_dict`` (a collective
+every rank joins), so it loads into any number of processes.
+
+Gradient accumulation (``accum_steps``): each optimiser step consumes ``accum_steps`` batches, whose
+losses are averaged (each backward gets ``loss / accum_steps``; DDP and FSDP skip the gradient
+all-reduce on all but the last). ``steps_per_epoch`` counts optimiser steps; the resume position
+counts batches.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import math
 import sys
@@ -54,6 +64,25 @@ def _dist() -> tuple[int, int]:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
+
+
+def _keyed_by_name(optimizer_state: dict) -> bool:
+    """Whether an optimiser state dict keys parameters by name (``get_state_dict``) or by number."""
+    params = [p for g in optimizer_state.get("param_groups", []) for p in g.get("params", [])]
+    return bool(params) and isinstance(params[0], str)
+
+
+class _RestoreGradientSync:
+    """Context that turns FSDP2's gradient synchronisation back on when it exits."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        self.model.set_requires_gradient_sync(True)  # type: ignore[operator]
 
 
 class ResumableSampler(Sampler[int]):
@@ -155,6 +184,8 @@ class TrainConfig:
         log_every: progress/metrics cadence in steps.
         progress: show a progress bar (tqdm) when stderr is a terminal.
         seed: recorded in checkpoints; the data seed is the caller's.
+        accum_steps: batches per optimiser step (gradient accumulation).
+        extra: anything the caller wants stored with the checkpoint (e.g. the model configuration).
     """
 
     epochs: int
@@ -167,6 +198,7 @@ class TrainConfig:
     log_every: int = 10
     progress: bool = True
     seed: int = 0
+    accum_steps: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -176,6 +208,8 @@ class TrainConfig:
             )
         if self.amp not in (None, "bf16", "fp16"):
             raise ValueError(f"amp: expected None, 'bf16' or 'fp16', got {self.amp!r}")
+        if self.accum_steps < 1:
+            raise ValueError(f"accum_steps: expected >= 1, got {self.accum_steps}")
 
 
 class Trainer:
@@ -221,10 +255,33 @@ class Trainer:
         inner = getattr(self.model, "module", self.model)  # DDP / FSDP wrappers keep the model in .module
         return inner if isinstance(inner, nn.Module) else self.model
 
+    def _sharded(self) -> bool:
+        """Whether the model's parameters are sharded across ranks (FSDP), so that its state must be
+        gathered collectively."""
+        if self.world_size <= 1:
+            return False
+        from torch.distributed.tensor import DTensor
+
+        if any(isinstance(p, DTensor) for p in self.model.parameters()):
+            return True
+        from torch.distributed.fsdp import FullyShardedDataParallel
+
+        return any(isinstance(m, FullyShardedDataParallel) for m in self.model.modules())
+
+    def _model_and_optimizer_state(self) -> tuple[dict, dict]:
+        if self._sharded():
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+            # collective: every rank calls it; rank 0 receives the full tensors on CPU
+            opts = StateDictOptions(full_state_dict=True, cpu_offload=True)
+            return get_state_dict(self.model, self.optimizer, options=opts)
+        return self._unwrapped().state_dict(), self.optimizer.state_dict()
+
     def state_dict(self) -> dict:
+        model_state, optimizer_state = self._model_and_optimizer_state()
         return {
-            "model": self._unwrapped().state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "model": model_state,
+            "optimizer": optimizer_state,
             "scaler": self.scaler.state_dict(),
             "trainer": {
                 "epoch": self.epoch,
@@ -241,9 +298,13 @@ class Trainer:
         path = self.checkpoint_path
         if path is None:
             return
-        if self.rank == 0:
-            atomic_save(self.state_dict(), path)
-        atomic_save(capture_rng_state(), path.with_name(f"rng.rank{self.rank}.pt"))
+        if self.rank == 0 or self._sharded():
+            state = self.state_dict()  # a collective for sharded models
+            if self.rank == 0:
+                atomic_save(state, path)
+        # The RNG file records its step, so a resume can tell a stale one (a write that failed).
+        rng = capture_rng_state() | {"global_step": self.global_step}
+        atomic_save(rng, path.with_name(f"rng.rank{self.rank}.pt"))
         if self.world_size > 1:
             torch.distributed.barrier()
 
@@ -252,8 +313,23 @@ class Trainer:
         if path is None or not self.config.resume or not path.is_file():
             return False
         state = load_checkpoint(path)
-        self._unwrapped().load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        by_name = _keyed_by_name(state["optimizer"])
+        if self._sharded() or by_name:
+            # Gathered (sharded) checkpoints key the optimiser state by parameter name; such a
+            # checkpoint loads into a sharded or a plain model alike, and so does a plain one.
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
+
+            optim_state = state["optimizer"] if by_name else self._optimizer_state_by_name(state["optimizer"])
+            set_state_dict(
+                self.model,
+                self.optimizer,
+                model_state_dict=state["model"],
+                optim_state_dict=optim_state,
+                options=StateDictOptions(full_state_dict=True),
+            )
+        else:
+            self._unwrapped().load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch = state["trainer"]["epoch"]
         self.batch_in_epoch = state["trainer"]["batch_in_epoch"]
@@ -265,7 +341,17 @@ class Trainer:
                 cb.load_state_dict(cb_state)
         rng = path.with_name(f"rng.rank{self.rank}.pt")
         if rng.is_file():
-            restore_rng_state(load_checkpoint(rng))
+            rng_state = load_checkpoint(rng)
+            if rng_state.get("global_step", self.global_step) != self.global_step:
+                log.warning(
+                    "%s is from step %s but %s from step %d (an interrupted write); the random state "
+                    "is restored from it anyway, so the resumed run may differ from an uninterrupted one",
+                    rng,
+                    rng_state.get("global_step"),
+                    path,
+                    self.global_step,
+                )
+            restore_rng_state(rng_state)
         log.info(
             "resumed %s at epoch %d, batch %d (step %d)",
             path,
@@ -275,29 +361,58 @@ class Trainer:
         )
         return True
 
+    def _optimizer_state_by_name(self, state: dict) -> dict:
+        """A ``torch.optim`` state dict (parameters numbered in group order) keyed by parameter name."""
+        names = {id(p): n for n, p in self._unwrapped().named_parameters()}
+        numbered = [names[id(p)] for g in self.optimizer.param_groups for p in g["params"]]
+        groups = []
+        for group in state["param_groups"]:
+            groups.append({**group, "params": [numbered[i] for i in group["params"]]})
+        return {"state": {numbered[i]: v for i, v in state["state"].items()}, "param_groups": groups}
+
     # ------------------------------------------------------------------ the loop
-    def _train_step(self, batch: Any) -> dict[str, float]:
+    def _sync_context(self, sync: bool) -> Any:
+        """Skip the gradient all-reduce on micro-batches before the last of an accumulation."""
+        if sync:
+            return contextlib.nullcontext()
+        set_sync = getattr(self.model, "set_requires_gradient_sync", None)
+        if callable(set_sync):  # FSDP2
+            set_sync(False)
+            return _RestoreGradientSync(self.model)
+        no_sync = getattr(self.model, "no_sync", None)
+        if callable(no_sync):  # DDP, FSDP1
+            return no_sync()
+        return contextlib.nullcontext()
+
+    def _train_step(self, batch: Any, *more: Any) -> dict[str, float]:
+        """One optimiser step over ``batch`` (and ``more`` batches when accumulating gradients)."""
+        batches = (batch, *more)
         if self.schedule is not None:
             self.schedule.apply(self.optimizer, self.global_step)
         self.model.train()
         amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.config.amp or "")
-        with torch.autocast(self.device_type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            loss, metrics = self.step_fn(self.model, batch)
-        if not torch.isfinite(loss.detach()).all():
-            raise NonFiniteLossError(
-                f"step {self.global_step} (epoch {self.epoch}, batch {self.batch_in_epoch}): "
-                f"loss is {loss.item()}"
-            )
         self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
+        sums: dict[str, float] = {}
+        for i, micro in enumerate(batches):
+            with self._sync_context(i == len(batches) - 1):
+                with torch.autocast(self.device_type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    loss, metrics = self.step_fn(self.model, micro)
+                if not torch.isfinite(loss.detach()).all():
+                    raise NonFiniteLossError(
+                        f"step {self.global_step} (epoch {self.epoch}, batch {self.batch_in_epoch + i}): "
+                        f"loss is {loss.item()}"
+                    )
+                self.scaler.scale(loss / len(batches) if len(batches) > 1 else loss).backward()
+            values = {"loss": float(loss.detach())} | {k: float(v) for k, v in metrics.items()}
+            for k, v in values.items():
+                sums[k] = sums.get(k, 0.0) + v
         if self.config.grad_clip is not None:
             self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        out = {"loss": float(loss.detach()), "lr": float(self.optimizer.param_groups[0]["lr"])}
-        out.update({k: float(v) for k, v in metrics.items()})
-        return out
+        out = {k: v / len(batches) for k, v in sums.items()}
+        return {"loss": out.pop("loss"), "lr": float(self.optimizer.param_groups[0]["lr"])} | out
 
     def fit(self, loader_factory: Callable[[int, int], Iterable[Any]]) -> list[dict[str, float]]:
         """Train; ``loader_factory(epoch, start_batch)`` yields the batches of ``epoch`` from ``start_batch``.
@@ -315,11 +430,14 @@ class Trainer:
         try:
             while self.epoch < cfg.epochs:
                 sums = self._sums
-                for batch in loader_factory(self.epoch, self.batch_in_epoch):
-                    if self.batch_in_epoch >= cfg.steps_per_epoch:
+                accum = cfg.accum_steps
+                batches = iter(loader_factory(self.epoch, self.batch_in_epoch))
+                while self.batch_in_epoch < cfg.steps_per_epoch * accum:
+                    group = list(itertools.islice(batches, accum))
+                    if len(group) < accum:  # the loader ran out: the epoch ends early
                         break
-                    metrics = self._train_step(batch)
-                    self.batch_in_epoch += 1
+                    metrics = self._train_step(*group)
+                    self.batch_in_epoch += accum
                     self.global_step += 1
                     for k, v in metrics.items():
                         sums[k] = sums.get(k, 0.0) + v
@@ -332,7 +450,7 @@ class Trainer:
                             bar.set_postfix(loss=f"{metrics['loss']:.4g}", epoch=self.epoch)
                     if cfg.checkpoint_every and self.global_step % cfg.checkpoint_every == 0:
                         self.save_checkpoint()
-                done = max(1, self.batch_in_epoch)
+                done = max(1, self.batch_in_epoch // accum)
                 epoch_metrics = {k: v / done for k, v in sums.items()} | {"epoch": float(self.epoch)}
                 finished = self.epoch
                 self.epoch += 1
