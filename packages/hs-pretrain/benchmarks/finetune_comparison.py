@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     batch_size=args.batch_size,
                     lr=args.lr if mode == "finetune" else args.probe_lr,
                     layer_decay=args.layer_decay,
-                    warmup_epochs=args.warmup_epochs,
+                    warmup_epochs=min(args.warmup_epochs, args.epochs / 2),
                     weight_decay=0.05,
                     seed=seed,
                     progress=False,
@@ -159,7 +159,7 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--probe-lr", type=float, default=5e-3)
     p.add_argument("--layer-decay", type=float, default=0.8)
-    p.add_argument("--warmup-epochs", type=float, default=5)
+    p.add_argument("--warmup-epochs", type=float, default=5, help="capped at half of --epochs")
     p.add_argument("--train-per-class", type=int, default=10)
     p.add_argument("--val-per-class", type=int, default=5)
     p.add_argument("--band-start", type=int, default=52)
