@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -13,6 +14,11 @@ import hs_tasks
 from hs_bench.cli import main
 from hs_bench.config import FINETUNE_KEYS, ConfigError, dump_toml, load_config
 from hs_bench.plan import build_plan
+
+
+def test_finetune_keys_are_the_configurable_fields_of_finetune_config() -> None:
+    fields = {f.name for f in dataclasses.fields(hs_tasks.FinetuneConfig)}
+    assert set(FINETUNE_KEYS) == fields - {"seed", "device", "out_dir", "progress"}
 
 
 def _problems(**over: object) -> list[str]:
@@ -127,7 +133,7 @@ def test_cli_reports_config_errors_before_running(
     assert code == 2
     assert "finetune.epochs: expected an integer >= 1, got 'zero'" in err
     assert "models[0]: expected one of" in err and "nothing was run" in err
-    assert not results.exists()  # nothing ran, nothing was written
+    assert sorted(p.name for p in results.iterdir()) == ["mlflow.db"]  # nothing ran, nothing was written
 
 
 def test_plan_lists_missing_datasets_and_weights(bench_env: dict[str, Path], tmp_path: Path) -> None:

@@ -35,7 +35,8 @@ A configuration is a nested mapping (a TOML or JSON file, or a built-in profile 
                    ``random``), ``pruner`` (``median`` / ``none``), ``seed``, ``use_tuned`` (take the
                    best trial of each job's study as its fine-tuning values), ``space`` (table param
                    -> ``{low, high, log}`` or ``{choices}``; params: ``lr``, ``layer_decay``,
-                   ``weight_decay``, ``epochs``, ``batch_size``, ``warmup_epochs``)
+                   ``weight_decay``, ``epochs``, ``batch_size``, ``warmup_epochs``; a ``tune.space``
+                   given in a file or override replaces the profile's whole space)
 =================  ===================================================================================
 
 :func:`load_config` merges and checks everything; a wrong key or value raises :class:`ConfigError`
@@ -49,11 +50,9 @@ import difflib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from hs_tasks import FinetuneConfig
 
 __all__ = [
     "DATASET_SELECTORS",
@@ -68,9 +67,21 @@ __all__ = [
 ]
 
 DATASET_SELECTORS = ("present", "paper")
-# FinetuneConfig fields a configuration may set; seed, device, out_dir and progress are the runner's.
-FINETUNE_KEYS = tuple(
-    f.name for f in fields(FinetuneConfig) if f.name not in ("seed", "device", "out_dir", "progress")
+# The hs_tasks.FinetuneConfig fields a configuration may set (seed, device, out_dir and progress are the
+# runner's); spelled out so that reading a configuration does not import torch (a test checks the list).
+FINETUNE_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "layer_decay",
+    "warmup_epochs",
+    "min_lr",
+    "amp",
+    "grad_clip",
+    "grad_checkpointing",
+    "val_every",
+    "eval_batch_size",
 )
 TUNE_PARAMS = ("lr", "layer_decay", "weight_decay", "epochs", "batch_size", "warmup_epochs")
 _TOP_KEYS = (
@@ -234,11 +245,18 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+# Tables that a later layer replaces as a whole instead of merging into (a search space names every
+# parameter it searches; merging would keep the profile's others).
+_REPLACED_TABLES = {("tune", "space")}
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any], _path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``over`` merged into a copy of ``base``: tables merge key by key, other values replace."""
     out = copy.deepcopy(base)
     for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+        path = (*_path, key)
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and path not in _REPLACED_TABLES:
+            out[key] = _merge(out[key], value, path)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -333,6 +351,8 @@ def _check_finetune(where: str, values: Any, problems: list[str]) -> dict[str, A
     if not isinstance(values, Mapping):
         problems.append(f"{where}: expected a table of {list(FINETUNE_KEYS)}, got {values!r}")
         return {}
+    from hs_tasks import FinetuneConfig
+
     defaults = FinetuneConfig()
     out: dict[str, Any] = {}
     for key, value in values.items():

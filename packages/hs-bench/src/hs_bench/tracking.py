@@ -212,13 +212,10 @@ class Tracker:
             self._call(self.client.log_batch, run_id, tags=items[i : i + 100])
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
-        """Log parameters (values stringified, cut at MLflow's 6000 characters); existing keys are kept."""
+        """Log parameters (values stringified, cut at MLflow's 6000 characters)."""
         from mlflow.entities import Param
 
-        existing = set(self._call(self.client.get_run, run_id).data.params)
-        items = [
-            Param(metric_key(k), _param_value(v)) for k, v in params.items() if metric_key(k) not in existing
-        ]
+        items = [Param(metric_key(k), _param_value(v)) for k, v in params.items()]
         for i in range(0, len(items), 100):
             self._call(self.client.log_batch, run_id, params=items[i : i + 100])
 

@@ -23,6 +23,7 @@ import contextlib
 import json
 import math
 import os
+import socket
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -236,7 +237,10 @@ def tune(
     options = settings.options_for(dataset)
     failures: list[str] = []
 
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+
     def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("worker", worker)
         params = _suggest(trial, space)
         values = _finetune_values(base, params)
         ft = FinetuneConfig(**values, seed=seed, device=cfg.device, progress=False)
