@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import fake_recipes  # noqa: E402  (registers the fake recipes and datasets)
+import fake_recipes
 
 
 @pytest.fixture(scope="session")

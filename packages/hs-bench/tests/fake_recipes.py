@@ -19,6 +19,7 @@ Datasets ``fake_scene_a``, ``fake_scene_b`` (present once :func:`make_root` wrot
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -130,8 +131,17 @@ def _train(model: FakeModel, cfg: RecipeConfig) -> Any:
     return finetune(model, _data(16, cfg.seed), _data(8, cfg.seed + 100), ft)
 
 
-def _result(task: str, dataset: str, cfg: RecipeConfig, metrics: dict[str, float], main: str, higher: bool,
-            baseline: dict[str, float], ft: Any, t0: float) -> RecipeResult:
+def _result(
+    task: str,
+    dataset: str,
+    cfg: RecipeConfig,
+    metrics: dict[str, float],
+    main: str,
+    higher: bool,
+    baseline: dict[str, float],
+    ft: Any,
+    t0: float,
+) -> RecipeResult:
     labels = np.arange(64).reshape(8, 8) % 3
     return RecipeResult(
         task=task,
@@ -154,6 +164,24 @@ def _result(task: str, dataset: str, cfg: RecipeConfig, metrics: dict[str, float
     )
 
 
+_BARRIER = {"passed": False}
+
+
+def _barrier() -> None:
+    """With ``HS_FAKE_BARRIER=DIR:N``, the first recipe call of each process waits until N processes
+    have arrived (so that tuning workers provably run trials of one study at the same time)."""
+    spec = os.environ.get("HS_FAKE_BARRIER")
+    if not spec or _BARRIER["passed"]:
+        return
+    folder, n = spec.rsplit(":", 1)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / str(os.getpid())).touch()
+    deadline = time.monotonic() + 180
+    while len(list(Path(folder).iterdir())) < int(n) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    _BARRIER["passed"] = True
+
+
 def _register() -> None:
     if "fake_cls" in list_recipes():
         return
@@ -162,12 +190,15 @@ def _register() -> None:
     def fake_cls(dataset: str, cfg: RecipeConfig) -> RecipeResult:
         t0 = time.perf_counter()
         CALLS.append(("fake_cls", dataset, cfg.backbone, cfg.seed))
+        _barrier()
         q = quality(cfg.finetune.lr)
         epochs = cfg.finetune.epochs
-        model = FakeModel(lambda k: q * (1 - 0.5 ** k) + 0.01 * epochs / 10)
+        model = FakeModel(lambda k: q * (1 - 0.5**k) + 0.01 * epochs / 10)
         ft = _train(model, cfg)
         metrics = {"score": quality(cfg.finetune.lr, TEST_BEST_LR) + 0.01 * cfg.seed, "other": 2.0 + cfg.seed}
-        return _result("fake_cls", dataset, cfg, metrics, "score", True, {"score": 0.5 + 0.02 * cfg.seed}, ft, t0)
+        return _result(
+            "fake_cls", dataset, cfg, metrics, "score", True, {"score": 0.5 + 0.02 * cfg.seed}, ft, t0
+        )
 
     @register_recipe("fake_err")
     def fake_err(dataset: str, cfg: RecipeConfig) -> RecipeResult:
@@ -175,7 +206,9 @@ def _register() -> None:
         CALLS.append(("fake_err", dataset, cfg.backbone, cfg.seed))
         model = FakeModel(lambda k: 1.0 / k, key="rmse", higher=False)
         ft = _train(model, cfg)
-        return _result("fake_err", dataset, cfg, {"rmse": 0.2 + 0.1 * cfg.seed}, "rmse", False, {"rmse": 0.4}, ft, t0)
+        return _result(
+            "fake_err", dataset, cfg, {"rmse": 0.2 + 0.1 * cfg.seed}, "rmse", False, {"rmse": 0.4}, ft, t0
+        )
 
     @register_recipe("fake_fail")
     def fake_fail(dataset: str, cfg: RecipeConfig) -> RecipeResult:

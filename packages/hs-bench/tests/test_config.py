@@ -33,7 +33,12 @@ def test_quick_profile_resolves(bench_env: dict[str, Path]) -> None:
     # `tasks = "all"`: every registered recipe whose datasets can be found; the fake ones are not
     # named after an hs-data task, so they are left out, with a note saying why
     assert "fake_cls" not in cfg.tasks and any("recipe 'fake_cls'" in n for n in cfg.notes)
-    assert set(cfg.tasks) == set(hs_tasks.list_recipes()) - {"fake_cls", "fake_err", "fake_fail", "fake_interrupt"}
+    assert set(cfg.tasks) == set(hs_tasks.list_recipes()) - {
+        "fake_cls",
+        "fake_err",
+        "fake_fail",
+        "fake_interrupt",
+    }
     cfg = load_config("quick", None, {"per_task": {"fake_cls": {"data_task": "classification"}}})
     assert "fake_cls" in cfg.tasks and "fake_err" not in cfg.tasks
     assert cfg.tracking_uri == "sqlite:///" + str(Path("results").resolve() / "mlflow.db")
@@ -70,7 +75,9 @@ def test_finetune_values_are_checked_with_their_allowed_range() -> None:
 def test_tasks_datasets_and_selectors(bench_env: dict[str, Path]) -> None:
     text = "\n".join(_problems(tasks=["fake_clss"], datasets="everything"))
     assert "tasks[0]: expected one of the registered recipes" in text and "did you mean 'fake_cls'" in text
-    assert "datasets: expected one of ['present', 'paper'] or a list of dataset names, got 'everything'" in text
+    assert (
+        "datasets: expected one of ['present', 'paper'] or a list of dataset names, got 'everything'" in text
+    )
     (msg,) = _problems(tasks=["fake_cls"], datasets=["salinas_aa"])
     assert msg.startswith("datasets[0]: 'salinas_aa' is not a registered dataset (did you mean 'salinas_a'")
     # a recipe whose name is not an hs-data task needs data_task or an explicit list
@@ -81,7 +88,13 @@ def test_tasks_datasets_and_selectors(bench_env: dict[str, Path]) -> None:
 
 def test_tune_space_errors() -> None:
     text = "\n".join(
-        _problems(tune={"trials": -1, "sampler": "grid", "space": {"lr": {"low": 0, "high": 1, "log": True}, "momentum": {}}})
+        _problems(
+            tune={
+                "trials": -1,
+                "sampler": "grid",
+                "space": {"lr": {"low": 0, "high": 1, "log": True}, "momentum": {}},
+            }
+        )
     )
     assert "tune.trials: expected an integer >= 0, got -1" in text
     assert "tune.sampler: expected 'tpe' or 'random', got 'grid'" in text
@@ -108,15 +121,15 @@ def test_file_extends_a_profile_and_overrides_win(tmp_path: Path, bench_env: dic
 
 
 def test_bad_files(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nope.toml"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.toml"):
         load_config(None, tmp_path / "nope.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("seeds = [0,\n")
-    with pytest.raises(ConfigError, match="bad.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
         load_config(None, bad)
     other = tmp_path / "c.yaml"
     other.write_text("a: 1")
-    with pytest.raises(ConfigError, match="expected a .toml or .json file"):
+    with pytest.raises(ConfigError, match=r"expected a \.toml or \.json file"):
         load_config(None, other)
     js = tmp_path / "c.json"
     js.write_text(json.dumps({"extends": "fast"}))
@@ -155,7 +168,9 @@ def test_plan_lists_missing_datasets_and_weights(bench_env: dict[str, Path], tmp
     assert not_run[("fake_missing", None)].reason == "not present locally"
     assert "make_root" in not_run[("fake_missing", None)].how_to_get
     # every real classification scene of the registry is listed (none is present in this data root)
-    assert ("pavia_university", None) in not_run and "PaviaU.mat" in not_run[("pavia_university", None)].how_to_get
+    assert ("pavia_university", None) in not_run and "PaviaU.mat" in not_run[
+        ("pavia_university", None)
+    ].how_to_get
     w = not_run[("fake_scene_a", "hypersigma_base")]
     assert w.kind == "weights" and "spat-vit-base-ultra-checkpoint-1599.pth" in w.reason
     assert any("test_hypersigma: no official checkpoint" in n for n in plan.notes)

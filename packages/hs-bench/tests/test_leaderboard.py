@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import fake_recipes
 import pytest
 
-import fake_recipes
 from hs_bench.cli import main
 from hs_bench.config import _merge, load_config
 from hs_bench.leaderboard import LeaderboardResult, run_leaderboard
@@ -129,7 +129,12 @@ def test_full_leaderboard(bench_env: dict[str, Path]) -> None:
     assert parent.data.metrics["test.score.mean"] == pytest.approx(q + 0.005)
     assert parent.data.metrics["test.score.std"] == pytest.approx(0.01 / math.sqrt(2))
     lb = c.get_run(res.leaderboard_run_id)
-    assert {a.path for a in c.list_artifacts(lb.info.run_id)} >= {"leaderboard.md", "leaderboard.html", "plots", "maps"}
+    assert {a.path for a in c.list_artifacts(lb.info.run_id)} >= {
+        "leaderboard.md",
+        "leaderboard.html",
+        "plots",
+        "maps",
+    }
 
 
 def test_failures_are_isolated_and_retried(bench_env: dict[str, Path]) -> None:
@@ -165,7 +170,10 @@ def test_ctrl_c_marks_runs_killed_and_a_rerun_continues(bench_env: dict[str, Pat
     cfg = make_config(
         bench_env,
         tasks=["fake_cls", "fake_interrupt", "fake_err"],
-        per_task={"fake_cls": {"datasets": ["fake_scene_a"]}, "fake_interrupt": {"datasets": ["fake_scene_a"]}},
+        per_task={
+            "fake_cls": {"datasets": ["fake_scene_a"]},
+            "fake_interrupt": {"datasets": ["fake_scene_a"]},
+        },
     )
     fake_recipes.INTERRUPT["on"] = ("fake_scene_a", 1)  # Ctrl-C in the 2nd epoch of the 4th job
     res = run(cfg)
@@ -250,7 +258,9 @@ def test_compare_experiments_and_runs(bench_env: dict[str, Path], capsys: pytest
     results = str(bench_env["results"])
     assert main(["compare", "hsigma-a", "hsigma-b", "--results", results]) == 0
     out = capsys.readouterr().out
-    delta = fake_recipes.quality(3e-3, fake_recipes.TEST_BEST_LR) - fake_recipes.quality(1e-3, fake_recipes.TEST_BEST_LR)
+    delta = fake_recipes.quality(3e-3, fake_recipes.TEST_BEST_LR) - fake_recipes.quality(
+        1e-3, fake_recipes.TEST_BEST_LR
+    )
     assert f"{delta:+.4g} (better)" in out
     assert "CONFIG DIFFERS:" in out and "finetune.lr: A=0.001, B=0.003" in out
     assert "VERSIONS / ENVIRONMENT DIFFER:" in out and "hs_version.torch: A=2." in out and "B=9.9.9" in out

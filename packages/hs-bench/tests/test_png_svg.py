@@ -47,7 +47,9 @@ def test_png_structure_follows_the_specification() -> None:
 
 
 def test_png_read_by_an_independent_decoder() -> None:
-    Image = pytest.importorskip("PIL.Image", reason="Pillow (brought by the `server` extra) decodes independently")
+    Image = pytest.importorskip(
+        "PIL.Image", reason="Pillow (brought by the `server` extra) decodes independently"
+    )
     img = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
     back = np.asarray(Image.open(io.BytesIO(encode_png(img))).convert("RGB"))
     np.testing.assert_array_equal(back, img)
@@ -95,7 +97,9 @@ def _parse(svg: str) -> ET.Element:
 
 
 def test_bar_chart_heights_are_proportional() -> None:
-    svg = bar_chart("t", ["d1", "d2"], ["m", "baseline"], [[0.5, 0.25], [1.0, None]], [[0.1, None], [None, None]])
+    svg = bar_chart(
+        "t", ["d1", "d2"], ["m", "baseline"], [[0.5, 0.25], [1.0, None]], [[0.1, None], [None, None]]
+    )
     root = _parse(svg)
     bars = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
     heights = {r.find(f"{SVG}title").text.split(":")[0]: float(r.get("height")) for r in bars}

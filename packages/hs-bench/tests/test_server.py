@@ -7,6 +7,7 @@ free port, and the whole group is killed in teardown with bounded waits.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -19,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import fake_recipes
-from hs_bench.cli import main
+import pytest
 from test_leaderboard import make_config, run, seed_runs
+
+from hs_bench.cli import main
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("flask") is None or importlib.util.find_spec("mlflow.server") is None,
@@ -68,13 +69,25 @@ class Server:
             "--workers",
             "1",
         ]
+        env = {
+            **os.environ,
+            # no job runner (7 huey consumer processes this test does not need)
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            # let the server's first import write bytecode, so that its worker loads it instead of
+            # compiling mlflow again (the machine may set PYTHONDONTWRITEBYTECODE)
+            "PYTHONDONTWRITEBYTECODE": "",
+        }
         with self.log.open("w") as log:
-            self.proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.pgid = self.proc.pid  # setsid: the server leads its own process group
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"mlflow server exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}"
+                )
             try:
                 with urllib.request.urlopen(self.uri + "/health", timeout=2) as resp:
                     if resp.status == 200:
@@ -86,10 +99,8 @@ class Server:
 
     def kill(self) -> None:
         """Kill the whole group at once (a crash, not a shutdown)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         _wait_gone(self.pgid, 20)
         self.proc.wait(timeout=20)
 
@@ -129,7 +140,10 @@ class _KillServerOnce:
 
 
 def test_leaderboard_logs_to_a_real_server_then_survives_its_loss(
-    bench_env: dict[str, Path], server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    bench_env: dict[str, Path],
+    server: Server,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mlflow.tracking import MlflowClient
 

@@ -1,4 +1,4 @@
-"""Optuna tuning on the validation split: right optimum, pruning, resume, shared studies, MLflow, feed-back."""
+"""Optuna tuning on the validation split: optimum, pruning, resume, shared studies, MLflow, feed-back."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import fake_recipes
 import optuna
 import pytest
 from optuna.trial import TrialState
 
-import fake_recipes
 from hs_bench.config import _merge, load_config
 from hs_bench.leaderboard import run_leaderboard
 from hs_bench.tune import study_name, tune
@@ -83,7 +83,9 @@ def test_tuning_finds_the_validation_optimum_and_logs_trials(bench_env: dict[str
     assert len(trials) == 10 and {t.data.tags["mlflow.parentRunId"] for t in trials} == {parent.info.run_id}
     state = {int(t.data.tags["optuna_trial"]): t for t in trials}
     for t in pruned:
-        assert state[t.number].info.status == "KILLED" and state[t.number].data.tags["optuna_state"] == "PRUNED"
+        assert (
+            state[t.number].info.status == "KILLED" and state[t.number].data.tags["optuna_state"] == "PRUNED"
+        )
     best = state[res.best_trial]
     assert best.info.status == "FINISHED" and best.data.metrics["objective"] == pytest.approx(closest.value)
     assert float(best.data.params["finetune.lr"]) == pytest.approx(closest.params["lr"])
@@ -94,7 +96,9 @@ def test_tuning_finds_the_validation_optimum_and_logs_trials(bench_env: dict[str
     cfg2 = make_config(bench_env, tune={"use_tuned": True})
     out = run_leaderboard(cfg2, echo=lambda m: None, progress=False, command="pytest")
     assert out.exit_code == 0
-    (seed_run,) = c.search_runs([c.get_experiment_by_name("hsigma-test").experiment_id], "tags.hs_kind = 'seed'")
+    (seed_run,) = c.search_runs(
+        [c.get_experiment_by_name("hsigma-test").experiment_id], "tags.hs_kind = 'seed'"
+    )
     assert float(seed_run.data.params["finetune.lr"]) == pytest.approx(res.best_params["lr"])
     assert seed_run.data.tags["hs_tuned_from"].startswith(res.study_name)
     assert fake_recipes.CALLS[-1][:2] == ("fake_cls", "fake_scene_a")
@@ -114,7 +118,12 @@ class _InterruptOnTrial:
 def test_an_interrupted_study_resumes(bench_env: dict[str, Path]) -> None:
     cfg = make_config(bench_env, tune={"trials": 4, "pruner": "none"})
     res = tune(
-        cfg, "fake_cls", "fake_scene_a", echo=lambda m: None, progress=False, extra_callbacks=[_InterruptOnTrial(3)]
+        cfg,
+        "fake_cls",
+        "fake_scene_a",
+        echo=lambda m: None,
+        progress=False,
+        extra_callbacks=[_InterruptOnTrial(3)],
     )
     assert res.exit_code == 130 and res.counts["complete"] == 2 and res.counts["fail"] == 1
     c = _mlflow(bench_env)
@@ -131,7 +140,7 @@ def test_an_interrupted_study_resumes(bench_env: dict[str, Path]) -> None:
     messages: list[str] = []
     tune(cfg, "fake_cls", "fake_scene_a", echo=messages.append, progress=False)
     assert fake_recipes.CALLS == [] and "already holds 4 finished trial(s)" in messages[-1]
-    (parent,) = c.search_runs([exp.experiment_id], "tags.hs_kind = 'study'")  # the same parent throughout
+    (_parent,) = c.search_runs([exp.experiment_id], "tags.hs_kind = 'study'")  # the same parent throughout
     assert len(c.search_runs([exp.experiment_id], "tags.hs_kind = 'trial'")) == 5  # 2 + killed + 2
 
 
@@ -165,15 +174,26 @@ def test_two_workers_share_a_study(bench_env: dict[str, Path]) -> None:
         "--set",
         "name=w",
         "--set",
-        "tune.pruner=\"none\"",
+        'tune.pruner="none"',
     ]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "HS_FAKE_BARRIER": f"{bench_env['tmp'] / 'barrier'}:2",  # both workers wait for each other
+        "PYTHONDONTWRITEBYTECODE": "",  # (the machine may set it) so the workers share compiled imports
+    }
+    # compile the imports once (written as bytecode), so that two fresh processes start in seconds
+    warm = "import hs_bench.cli, hs_bench.tune, mlflow.tracking, optuna, fake_recipes"
+    subprocess.run([sys.executable, "-c", warm], env=env, check=True, timeout=240)
     # create the study first, so that the two workers start from the same one
     optuna.create_study(
-        storage=storage, study_name=study_name("fake_cls", "fake_scene_a", "test_hypersigma"), direction="maximize"
+        storage=storage,
+        study_name=study_name("fake_cls", "fake_scene_a", "test_hypersigma"),
+        direction="maximize",
     )
     procs = [
-        subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)
+        subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
     ]
     outs = []
     for p in procs:

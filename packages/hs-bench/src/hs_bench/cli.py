@@ -112,13 +112,23 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--models", nargs="+", metavar="NAME", help="hs-backbone names (sets `models`)")
     g.add_argument("--tasks", nargs="+", metavar="RECIPE", help="recipe names (sets `tasks`)")
-    g.add_argument("--datasets", nargs="+", metavar="NAME", help="dataset names or present/paper (sets `datasets`)")
+    g.add_argument(
+        "--datasets", nargs="+", metavar="NAME", help="dataset names or present/paper (sets `datasets`)"
+    )
     g.add_argument("--seeds", nargs="+", type=int, metavar="N", help="seeds (sets `seeds`)")
     g.add_argument("--device", help="cpu, cuda, cuda:N (sets `device`)")
     g.add_argument("--results", metavar="DIR", help="results folder (default $HS_RESULTS_DIR or ./results)")
-    g.add_argument("--tracking-uri", metavar="URI", help="MLflow store (default sqlite:///<results>/mlflow.db)")
+    g.add_argument(
+        "--tracking-uri", metavar="URI", help="MLflow store (default sqlite:///<results>/mlflow.db)"
+    )
     g.add_argument("--data-root", metavar="DIR", help="the scenes (default $HS_DATA_ROOT)")
-    g.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import MODULE first (registers recipes)")
+    g.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (registers recipes)",
+    )
 
 
 def _load(args: argparse.Namespace) -> BenchConfig:
@@ -130,7 +140,7 @@ def _load(args: argparse.Namespace) -> BenchConfig:
         key, value = parse_override(text)
         _set_path(overrides, key, value)
     flags: dict[str, object] = {}
-    for key, attr in (
+    for name, attr in (
         ("models", "models"),
         ("tasks", "tasks"),
         ("seeds", "seeds"),
@@ -141,7 +151,7 @@ def _load(args: argparse.Namespace) -> BenchConfig:
     ):
         value = getattr(args, attr, None)
         if value is not None:
-            flags[key] = value
+            flags[name] = value
     if args.datasets is not None:
         flags["datasets"] = args.datasets[0] if args.datasets in (["present"], ["paper"]) else args.datasets
     if args.plugin:
@@ -231,12 +241,18 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     from hs_bench.tune import tune
 
     if args.task and args.dataset:
-        cells = [(args.task, args.dataset, m) for m in ([args.model] if args.model else cfg.task_settings(args.task).models)]
+        cells = [
+            (args.task, args.dataset, m)
+            for m in ([args.model] if args.model else cfg.task_settings(args.task).models)
+        ]
         import hs_tasks
 
         if args.task not in hs_tasks.list_recipes():
             return _config_error(
-                ValueError(f"--task: expected one of the registered recipes {hs_tasks.list_recipes()}, got {args.task!r}")
+                ValueError(
+                    f"--task: expected one of the registered recipes {hs_tasks.list_recipes()}, "
+                    f"got {args.task!r}"
+                )
             )
     else:
         plan = build_plan(cfg)
@@ -246,10 +262,14 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             if (args.task in (None, c[0])) and (args.dataset in (None, c[1])) and (args.model in (None, c[2]))
         ]
         if not cells:
-            print("hs-bench tune: nothing to tune (no runnable task/dataset/model in the plan)", file=sys.stderr)
+            print(
+                "hs-bench tune: nothing to tune (no runnable task/dataset/model in the plan)", file=sys.stderr
+            )
             return 2
     if args.study and len(cells) != 1:
-        return _config_error(ValueError(f"--study names one study but {len(cells)} (task, dataset, model) were selected"))
+        return _config_error(
+            ValueError(f"--study names one study but {len(cells)} (task, dataset, model) were selected")
+        )
     code = 0
     for task, dataset, model in cells:
         try:
@@ -303,7 +323,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from hs_bench.tracking import Tracker
 
     results = Path(args.results or os.environ.get("HS_RESULTS_DIR") or "results").resolve()
-    uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///" + str(results / "mlflow.db")
+    uri = (
+        args.tracking_uri
+        or os.environ.get("MLFLOW_TRACKING_URI")
+        or "sqlite:///" + str(results / "mlflow.db")
+    )
     tracker = Tracker(uri, results)
     try:
         sources = [load_source(tracker, r) for r in args.refs]
@@ -312,12 +336,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return 2
     comp = compare(sources, all_metrics=args.all_metrics)
     if args.json:
-        print(json.dumps({
-            "sources": [{"label": s.label, "description": s.description} for s in comp.sources],
-            "rows": comp.rows,
-            "config_diffs": comp.config_diffs,
-            "env_diffs": comp.env_diffs,
-        }, indent=2, default=str))
+        print(
+            json.dumps(
+                {
+                    "sources": [{"label": s.label, "description": s.description} for s in comp.sources],
+                    "rows": comp.rows,
+                    "config_diffs": comp.config_diffs,
+                    "env_diffs": comp.env_diffs,
+                },
+                indent=2,
+                default=str,
+            )
+        )
     else:
         print(format_comparison(comp))
     return 0

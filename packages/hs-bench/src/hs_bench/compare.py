@@ -204,14 +204,18 @@ def compare(sources: Sequence[Source], *, all_metrics: bool = False) -> Comparis
                     "values": vals,
                     "std": [e.std.get(metric) if e is not None else None for e in group],
                     "deltas": [
-                        (v - base) if v is not None and base is not None and math.isfinite(v) and math.isfinite(base) else None
+                        (v - base)
+                        if v is not None and base is not None and math.isfinite(v) and math.isfinite(base)
+                        else None
                         for v in vals
                     ],
                 }
             )
         with_entries = [(lab, e) for lab, e in zip(labels, group) if e is not None]
         if len(with_entries) > 1:
-            diffs = _diff([e.params for _, e in with_entries], [lab for lab, _ in with_entries], skip=("split.",))
+            diffs = _diff(
+                [e.params for _, e in with_entries], [lab for lab, _ in with_entries], skip=("split.",)
+            )
             if diffs:
                 config_diffs[label] = diffs
         for i, e in enumerate(group):
@@ -245,7 +249,12 @@ def format_comparison(comp: Comparison) -> str:
             else:
                 better = (d > 0) == r["higher_is_better"] and d != 0
                 deltas.append(f"{d:+.4g}" + (" (better)" if better else " (worse)" if d != 0 else ""))
-        cells = [r["row"], f"{r['metric']} {arrow}", *[num(v, s) for v, s in zip(r["values"], r["std"])], *deltas]
+        cells = [
+            r["row"],
+            f"{r['metric']} {arrow}",
+            *[num(v, s) for v, s in zip(r["values"], r["std"])],
+            *deltas,
+        ]
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     if comp.config_diffs:

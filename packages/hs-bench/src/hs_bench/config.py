@@ -321,7 +321,10 @@ def load_config(
     if base_name is not None:
         if base_name not in PROFILES:
             raise ConfigError(
-                [f"extends: expected one of {sorted(PROFILES)}, got {base_name!r}{_hint(str(base_name), PROFILES)}"]
+                [
+                    f"extends: expected one of {sorted(PROFILES)}, got {base_name!r}"
+                    f"{_hint(str(base_name), list(PROFILES))}"
+                ]
             )
         data = _merge(PROFILES[base_name], {k: v for k, v in data.items() if k != "extends"})
         data.setdefault("name", stem or base_name)
@@ -359,7 +362,8 @@ def _check_finetune(where: str, values: Any, problems: list[str]) -> dict[str, A
         if key not in FINETUNE_KEYS:
             extra = " (set by the runner)" if key in ("seed", "device", "out_dir", "progress") else ""
             problems.append(
-                f"{where}.{key}: unknown key{extra}{_hint(key, FINETUNE_KEYS)}; allowed: {list(FINETUNE_KEYS)}"
+                f"{where}.{key}: unknown key{extra}{_hint(key, FINETUNE_KEYS)}; "
+                f"allowed: {list(FINETUNE_KEYS)}"
             )
             continue
         default = getattr(defaults, key)
@@ -431,9 +435,13 @@ def _check_pretrained(value: Any, problems: list[str]) -> Any:
     def one(where: str, spec: Any) -> None:
         if isinstance(spec, str):
             return
-        if isinstance(spec, Mapping) and set(spec) <= {"spatial", "spectral"} and spec:
-            if all(isinstance(v, str) for v in spec.values()):
-                return
+        if (
+            isinstance(spec, Mapping)
+            and spec
+            and set(spec) <= {"spatial", "spectral"}
+            and all(isinstance(v, str) for v in spec.values())
+        ):
+            return
         problems.append(
             f"{where}: expected 'none', 'official', a checkpoint path or a table "
             f"{{spatial = PATH, spectral = PATH}}, got {spec!r}"
@@ -471,12 +479,16 @@ def _check_tune(value: Any, problems: list[str]) -> dict[str, Any]:
         problems.append(f"tune.storage: expected a database URL string, got {value['storage']!r}")
     space = value.get("space", {})
     if not isinstance(space, Mapping):
-        problems.append(f"tune.space: expected a table param -> {{low, high, log}} or {{choices}}, got {space!r}")
+        problems.append(
+            f"tune.space: expected a table param -> {{low, high, log}} or {{choices}}, got {space!r}"
+        )
         return out
     for param, spec in space.items():
         where = f"tune.space.{param}"
         if param not in TUNE_PARAMS:
-            problems.append(f"{where}: unknown parameter{_hint(param, TUNE_PARAMS)}; allowed: {list(TUNE_PARAMS)}")
+            problems.append(
+                f"{where}: unknown parameter{_hint(param, TUNE_PARAMS)}; allowed: {list(TUNE_PARAMS)}"
+            )
             continue
         if not isinstance(spec, Mapping):
             problems.append(f"{where}: expected {{low, high, log}} or {{choices = [...]}}, got {spec!r}")
@@ -489,14 +501,15 @@ def _check_tune(value: Any, problems: list[str]) -> dict[str, Any]:
             if not (isinstance(ch, list) and ch and all(_is_num(c) for c in ch)):
                 problems.append(f"{where}.choices: expected a non-empty list of numbers, got {ch!r}")
             continue
-        lo, hi = spec.get("low"), spec.get("high")
+        lo: Any = spec.get("low")
+        hi: Any = spec.get("high")
         if not (_is_num(lo) and _is_num(hi) and lo < hi):
             problems.append(f"{where}: expected numbers low < high, got low={lo!r}, high={hi!r}")
         elif spec.get("log") and lo <= 0:
             problems.append(f"{where}: a log scale needs low > 0, got {lo!r}")
         elif param in ("epochs", "batch_size") and not (_is_int(lo) and _is_int(hi) and lo >= 1):
             problems.append(f"{where}: expected integers >= 1, got low={lo!r}, high={hi!r}")
-        elif param == "layer_decay" and not (0 < lo and hi <= 1):
+        elif param == "layer_decay" and not (lo > 0 and hi <= 1):
             problems.append(f"{where}: layer_decay must lie in (0, 1], got [{lo}, {hi}]")
         if "log" in spec and not isinstance(spec["log"], bool):
             problems.append(f"{where}.log: expected true or false, got {spec['log']!r}")
@@ -609,7 +622,9 @@ def validate(data: Mapping[str, Any], *, check_registries: bool = True) -> Bench
         clean: dict[str, Any] = {}
         for key, value in spec.items():
             if key not in _TASK_KEYS:
-                problems.append(f"{where}.{key}: unknown key{_hint(key, _TASK_KEYS)}; allowed: {list(_TASK_KEYS)}")
+                problems.append(
+                    f"{where}.{key}: unknown key{_hint(key, _TASK_KEYS)}; allowed: {list(_TASK_KEYS)}"
+                )
             elif key == "datasets":
                 clean[key] = _check_datasets(f"{where}.datasets", value, problems, registered)
             elif key == "data_task":
@@ -635,7 +650,9 @@ def validate(data: Mapping[str, Any], *, check_registries: bool = True) -> Bench
                     if registered is not None and ds not in registered:
                         problems.append(f"{w}: {ds!r} is not a registered dataset{_hint(ds, registered)}")
                     if not isinstance(dspec, Mapping) or not set(dspec) <= {"finetune", "options"}:
-                        problems.append(f"{w}: expected a table with keys ['finetune', 'options'], got {dspec!r}")
+                        problems.append(
+                            f"{w}: expected a table with keys ['finetune', 'options'], got {dspec!r}"
+                        )
                         continue
                     pd[ds] = {
                         "finetune": _check_finetune(f"{w}.finetune", dspec.get("finetune", {}), problems),
@@ -651,7 +668,7 @@ def validate(data: Mapping[str, Any], *, check_registries: bool = True) -> Bench
                     tasks.remove(t)
                     notes.append(
                         f"recipe {t!r}: its name is not an hs-data task and per_task.{t} gives no data_task "
-                        "or dataset list, so `tasks = \"all\"` leaves it out"
+                        'or dataset list, so `tasks = "all"` leaves it out'
                     )
                 elif isinstance(ds, str):
                     problems.append(
@@ -675,7 +692,9 @@ def validate(data: Mapping[str, Any], *, check_registries: bool = True) -> Bench
         tracking_uri = ""
     if not tracking_uri:
         tracking_uri = "sqlite:///" + str(Path(results_dir) / "mlflow.db")
-    elif not tracking_uri.startswith(("sqlite:", "http://", "https://", "postgresql", "mysql", "file:", "databricks")):
+    elif not tracking_uri.startswith(
+        ("sqlite:", "http://", "https://", "postgresql", "mysql", "file:", "databricks")
+    ):
         problems.append(
             f"tracking_uri: expected sqlite:///PATH, http(s)://HOST:PORT or another MLflow store URI, "
             f"got {tracking_uri!r}"
@@ -725,7 +744,9 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, Mapping):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items() if x is not None) + "}"
+        return (
+            "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items() if x is not None) + "}"
+        )
     raise TypeError(f"cannot write {type(v).__name__} as TOML")
 
 

@@ -20,6 +20,7 @@ The reports (:mod:`hs_bench.report`) are written to the results folder and logge
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import math
 import os
@@ -167,8 +168,16 @@ class _Runner:
         self.env_tags = environment_tags(self.env)
         self.summaries: dict[str, dict[str, Any]] = {}  # config hash -> summary
         self.failures: list[dict[str, Any]] = []
-        self.counts = {"total": len(plan.jobs), "ran": 0, "cached": 0, "failed": 0, "missing": 0, "not_started": 0}
+        self.counts = {
+            "total": len(plan.jobs),
+            "ran": 0,
+            "cached": 0,
+            "failed": 0,
+            "missing": 0,
+            "not_started": 0,
+        }
         self._cells: dict[tuple[str, str], str] = {}  # (tracking uri, cell hash) -> run id
+        self._lb_uri = tracker.uri  # the store the leaderboard run was opened in
         self.interrupted = False
 
     # -------------------------------------------------------------------------------- tracking
@@ -199,7 +208,9 @@ class _Runner:
             self.tracker.reopen(run_id)
         else:
             run_id = self.tracker.start_run(
-                self.exp_id, f"{job.task}/{job.dataset}/{job.model}", {"hs_kind": "cell", **self._common_tags(job)}
+                self.exp_id,
+                f"{job.task}/{job.dataset}/{job.model}",
+                {"hs_kind": "cell", **self._common_tags(job)},
             )
             cell_key = {k: v for k, v in job.key.items() if k != "seed"}
             self.tracker.log_params(run_id, _flat("", cell_key, {}))
@@ -229,7 +240,8 @@ class _Runner:
             return None
         runs = self.tracker.search(
             [self.exp_id],
-            f"tags.hs_kind = 'seed' and tags.hs_config_hash = '{job.config_hash}' and attributes.status = 'FINISHED'",
+            f"tags.hs_kind = 'seed' and tags.hs_config_hash = '{job.config_hash}' "
+            "and attributes.status = 'FINISHED'",
         )
         return runs[0] if runs else None
 
@@ -305,9 +317,13 @@ class _Runner:
 
     def _log_history(self, run_id: str, rows: list[dict[str, float]]) -> None:
         for row in rows:
-            self.tracker.log_metrics(run_id, {k: v for k, v in row.items() if k != "step"}, step=int(row["step"]))
+            self.tracker.log_metrics(
+                run_id, {k: v for k, v in row.items() if k != "step"}, step=int(row["step"])
+            )
 
-    def _record_ok(self, run_id: str, job: Job, summary: dict[str, Any], staging: Path, start_row: int) -> None:
+    def _record_ok(
+        self, run_id: str, job: Job, summary: dict[str, Any], staging: Path, start_row: int
+    ) -> None:
         t = self.tracker
         self._log_history(run_id, summary["history"][start_row:])
         final: dict[str, float] = {}
@@ -370,7 +386,9 @@ class _Runner:
         result = None
         tb = ""
         try:
-            result = run_recipe(job.task, job.dataset, job.recipe_config, callbacks=[recorder, *self.extra_callbacks])
+            result = run_recipe(
+                job.task, job.dataset, job.recipe_config, callbacks=[recorder, *self.extra_callbacks]
+            )
         except KeyboardInterrupt:
             summary["history"] = recorder.rows
             self._kill(run_id, job)
@@ -411,7 +429,9 @@ class _Runner:
             staging = Path(tmp)
             if summary["status"] == "ok":
                 self._write_artifacts(job, result, summary, staging)
-                _atomic_json(staging / "config.json", {"job": job.key, "recipe": summary.get("recipe_config", {})})
+                _atomic_json(
+                    staging / "config.json", {"job": job.key, "recipe": summary.get("recipe_config", {})}
+                )
                 _atomic_json(staging / "split.json", summary.get("split") or {})
                 _atomic_json(staging / "environment.json", self.env)
 
@@ -500,13 +520,16 @@ class _Runner:
                     index += 1
                     if bar is not None:
                         bar.set_postfix_str(f"{job.task}/{job.dataset}/{job.model}/s{job.seed}")
-                    done = self.tracker.with_fallback(lambda job=job: self._find_done(job))
+                    done = self.tracker.with_fallback(functools.partial(self._find_done, job))
                     if done is not None:
                         self.summaries[job.config_hash] = self.tracker.with_fallback(
-                            lambda job=job, done=done: self._summary_from_run(job, done)
+                            functools.partial(self._summary_from_run, job, done)
                         )
                         self.counts["cached"] += 1
-                        say(f"[{index}/{len(jobs)}] {job.label}: done earlier (run {done.info.run_id[:8]}), skipped")
+                        say(
+                            f"[{index}/{len(jobs)}] {job.label}: done earlier "
+                            f"(run {done.info.run_id[:8]}), skipped"
+                        )
                     else:
                         summary = self.run_job(job)
                         self.summaries[job.config_hash] = summary
@@ -521,9 +544,15 @@ class _Runner:
                         else:
                             self.counts["missing" if summary["status"] == "missing" else "failed"] += 1
                             self.failures.append(
-                                {k: summary.get(k) for k in ("task", "dataset", "model", "seed", "error", "run_id", "status")}
+                                {
+                                    k: summary.get(k)
+                                    for k in ("task", "dataset", "model", "seed", "error", "run_id", "status")
+                                }
                             )
-                            say(f"[{index}/{len(jobs)}] {job.label}: {summary['status'].upper()}: {summary['error']}")
+                            say(
+                                f"[{index}/{len(jobs)}] {job.label}: "
+                                f"{summary['status'].upper()}: {summary['error']}"
+                            )
                     if bar is not None:
                         bar.update(1)
                 self._close_cell(cell, cell_jobs)
@@ -537,10 +566,16 @@ class _Runner:
         return self._finish(lb_run)
 
     def _start_leaderboard_run(self) -> str:
+        self._lb_uri = self.tracker.uri
         run_id = self.tracker.start_run(
             self.exp_id,
             f"leaderboard {self.cfg.name} {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}",
-            {"hs_kind": "leaderboard", "hs_profile": self.cfg.name, "hs_command": self.command, **self.env_tags},
+            {
+                "hs_kind": "leaderboard",
+                "hs_profile": self.cfg.name,
+                "hs_command": self.command,
+                **self.env_tags,
+            },
         )
         self.tracker.log_params(
             run_id,
@@ -567,7 +602,11 @@ class _Runner:
         from hs_bench.plan import NotRun
 
         for f in missing_notes:
-            not_run.append(NotRun(f["task"], f["dataset"], f"the recipe could not load it: {f['error']}", model=f["model"]))
+            not_run.append(
+                NotRun(
+                    f["task"], f["dataset"], f"the recipe could not load it: {f['error']}", model=f["model"]
+                )
+            )
         kernels = self.results / "kernels" / "hs-attention.md"
         lb = Leaderboard(
             name=self.cfg.name,
@@ -597,6 +636,10 @@ class _Runner:
         paths = write_reports(lb, self.results)
         if lb_run is not None:
             try:
+                if self.tracker.uri != self._lb_uri:  # the server went away meanwhile: log it locally
+                    lb_run = self._start_leaderboard_run()
+                    lb.tracking["run_id"] = lb_run
+                    paths = write_reports(lb, self.results)
                 self._log_leaderboard(lb_run, lb, paths)
             except TrackingUnavailable:
                 try:
@@ -673,7 +716,9 @@ def run_leaderboard(
     if plan is None:
         from hs_bench.tune import tuned_lookup
 
-        plan = build_plan(cfg, tuned=tuned_lookup(cfg) if cfg.tune.get("use_tuned") else None, progress=progress)
+        plan = build_plan(
+            cfg, tuned=tuned_lookup(cfg) if cfg.tune.get("use_tuned") else None, progress=progress
+        )
     tracker = Tracker(cfg.tracking_uri, cfg.results_dir, echo=say)
     runner = _Runner(
         plan,
@@ -694,12 +739,18 @@ def format_summary(res: LeaderboardResult, plan: Plan) -> str:
         "",
         "=" * 80,
         f"hs-bench: {'INTERRUPTED' if res.interrupted else 'done'}: {c['total']} job(s): {c['ran']} run now, "
-        f"{c['cached']} reused, {c['failed']} failed, {c['missing']} without data, {c['not_started']} not started",
+        f"{c['cached']} reused, {c['failed']} failed, {c['missing']} without data, "
+        f"{c['not_started']} not started",
     ]
     if plan.not_run:
-        lines.append(f"  {len(plan.not_run)} (task, dataset) pair(s) not run here (data or weights missing; see the report)")
+        lines.append(
+            f"  {len(plan.not_run)} (task, dataset) pair(s) not run here "
+            "(data or weights missing; see the report)"
+        )
     for f in res.failures:
-        lines.append(f"  FAILED {f['task']} / {f['dataset']} / {f['model']} / seed {f['seed']}: {f['error'][:200]}")
+        lines.append(
+            f"  FAILED {f['task']} / {f['dataset']} / {f['model']} / seed {f['seed']}: {f['error'][:200]}"
+        )
     if res.fallback_reason:
         lines.append(f"  MLflow server unreachable: results are in the local store {res.tracking_uri}")
     for key in ("md", "html", "json"):
@@ -715,4 +766,3 @@ def format_summary(res: LeaderboardResult, plan: Plan) -> str:
 def summaries_as_dicts(res: LeaderboardResult) -> list[dict[str, Any]]:
     """JSON-friendly summaries (for ``--json``)."""
     return [_jsonable({k: v for k, v in s.items() if k != "history"}) for s in res.summaries]
-

@@ -149,7 +149,8 @@ def resolve_pretrained(
         if not weights_dir:
             return (
                 None,
-                f"official checkpoint(s) {', '.join(names)} needed but weights_dir / HS_WEIGHTS_DIR is not set",
+                f"official checkpoint(s) {', '.join(names)} needed "
+                "but weights_dir / HS_WEIGHTS_DIR is not set",
                 None,
             )
         paths = [Path(weights_dir) / n for n in names]
@@ -214,7 +215,9 @@ def build_plan(
                 value, problem = pretrained[model]
                 if problem:
                     plan.not_run.append(
-                        NotRun(task, dataset, problem, f"download from {HYPERSIGMA_WEIGHTS}", model, "weights")
+                        NotRun(
+                            task, dataset, problem, f"download from {HYPERSIGMA_WEIGHTS}", model, "weights"
+                        )
                     )
                     continue
                 ft_values = settings.finetune_for(dataset)
@@ -225,7 +228,9 @@ def build_plan(
                         ft_values = {**ft_values, **found[0]}
                         tuned_from = found[1]
                     else:
-                        plan.notes.append(f"{task}/{dataset}/{model}: no tuned study found; using the configuration")
+                        plan.notes.append(
+                            f"{task}/{dataset}/{model}: no tuned study found; using the configuration"
+                        )
                 options = settings.options_for(dataset)
                 for seed in cfg.seeds:
                     out_dir = None

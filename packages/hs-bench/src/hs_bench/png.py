@@ -53,7 +53,9 @@ _VIRIDIS = np.array(
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def encode_png(image: np.ndarray, *, level: int = 6) -> bytes:
@@ -113,7 +115,9 @@ def decode_png(data: bytes) -> np.ndarray:
     w, h, depth, color, _, _, interlace = header
     channels = {v: k for k, v in _COLOR_TYPE.items()}.get(color)
     if depth != 8 or channels is None or interlace:
-        raise ValueError(f"unsupported PNG variant (depth {depth}, colour type {color}, interlace {interlace})")
+        raise ValueError(
+            f"unsupported PNG variant (depth {depth}, colour type {color}, interlace {interlace})"
+        )
     raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + w * channels)
     if raw[:, 0].any():
         raise ValueError("unsupported PNG row filter (only type 0 is read)")

@@ -63,7 +63,7 @@ def _num(v: float, digits: int = 4) -> str:
         return "0"
     if abs(v) >= 1e5 or abs(v) < 1e-3:
         return f"{v:.{max(digits - 1, 1)}e}"
-    return f"{v:.{digits}g}" if abs(v) < 10 ** digits else f"{v:.0f}"
+    return f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:.0f}"
 
 
 @dataclass
@@ -152,7 +152,9 @@ def _mean_curve(runs: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[f
             if key in row and row[key] is not None and math.isfinite(float(row[key])):
                 by_step[int(row["step"])].append(float(row[key]))
     steps = sorted(by_step)
-    return {"x": [float(s) for s in steps], "y": [statistics.fmean(by_step[s]) for s in steps]} if steps else {}
+    return (
+        {"x": [float(s) for s in steps], "y": [statistics.fmean(by_step[s]) for s in steps]} if steps else {}
+    )
 
 
 @dataclass
@@ -323,7 +325,7 @@ def render_markdown(lb: Leaderboard, plots: Mapping[str, str]) -> str:
         + (" (uncommitted changes)" if git.get("dirty") == "true" else ""),
         f"- hardware: {hw.get('cpu', '?')}, {hw.get('cpu_count', '?')} cores, torch threads "
         f"{hw.get('torch_threads', '?')}, GPU {hw.get('gpu', 'none')}, device {hw.get('device', '?')}",
-        f"- versions: " + ", ".join(f"{k} {v}" for k, v in ver.items()),
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in ver.items()),
         f"- MLflow: {lb.tracking.get('uri', '')}, experiment `{lb.tracking.get('experiment', '')}`, "
         f"leaderboard run `{lb.tracking.get('run_id', '')}`"
         + (f" (fell back from {lb.tracking['requested_uri']})" if lb.tracking.get("fallback") else ""),
@@ -348,13 +350,13 @@ def render_markdown(lb: Leaderboard, plots: Mapping[str, str]) -> str:
                 any_row = b or next(r for r in lb.rows if (r.task, r.dataset) == (task, d))
                 cells = [task, d, f"{any_row.main_metric} {_arrow(any_row.higher_is_better)}"]
 
-                def fmt(r: Row | None) -> str:
+                def fmt(r: Row | None, best: str | None = best) -> str:
                     if r is None:
                         return "–"
                     t = r.main.text()
                     return f"**{t}**" if r.model == best else t
 
-                cells.append((f"{fmt(b)} ({b.baseline_name})" if b else "–"))
+                cells.append(f"{fmt(b)} ({b.baseline_name})" if b else "–")
                 cells += [fmt(lb.cell(task, d, m)) for m in models]
                 p = lb.paper(task, d)
                 cells.append(f"{p.value:g} ({p.metric})" if p else "–")
@@ -367,7 +369,8 @@ def render_markdown(lb: Leaderboard, plots: Mapping[str, str]) -> str:
         metric_names = [main, *[m for m in metric_names if m != main]][:10]
         out += [f"## {task}", ""]
         out.append(
-            f"Main metric `{main}` ({'higher' if rows[0].higher_is_better else 'lower'} is better); baseline: "
+            f"Main metric `{main}` ({'higher' if rows[0].higher_is_better else 'lower'} is better); "
+            "baseline: "
             f"{rows[0].baseline_name or 'none'}."
         )
         out.append("")
@@ -395,25 +398,48 @@ def render_markdown(lb: Leaderboard, plots: Mapping[str, str]) -> str:
             out.append("")
         maps = [(r, m) for r in rows for m in r.maps]
         if maps:
-            out.append("Maps (first seed): " + ", ".join(f"[{r.dataset}/{r.model}/{Path(m).stem}]({m})" for r, m in maps))
+            out.append(
+                "Maps (first seed): "
+                + ", ".join(f"[{r.dataset}/{r.model}/{Path(m).stem}]({m})" for r, m in maps)
+            )
             out.append("")
     if lb.not_run:
-        out += ["## Not run here", "", "| task | dataset | model | why | how to get it |", "|---|---|---|---|---|"]
+        out += [
+            "## Not run here",
+            "",
+            "| task | dataset | model | why | how to get it |",
+            "|---|---|---|---|---|",
+        ]
         for n in lb.not_run:
             out.append(
                 "| "
-                + " | ".join(_md_escape(x) for x in (n.task, n.dataset, n.model or "all", n.reason, n.how_to_get or "–"))
+                + " | ".join(
+                    _md_escape(x)
+                    for x in (n.task, n.dataset, n.model or "all", n.reason, n.how_to_get or "–")
+                )
                 + " |"
             )
         out.append("")
     if lb.failures:
-        out += ["## Failures", "", "| task | dataset | model | seed | error | MLflow run |", "|---|---|---|---:|---|---|"]
+        out += [
+            "## Failures",
+            "",
+            "| task | dataset | model | seed | error | MLflow run |",
+            "|---|---|---|---:|---|---|",
+        ]
         for f in lb.failures:
             out.append(
                 "| "
                 + " | ".join(
                     _md_escape(str(x))
-                    for x in (f["task"], f["dataset"], f["model"], f["seed"], f["error"][:300], f.get("run_id", ""))
+                    for x in (
+                        f["task"],
+                        f["dataset"],
+                        f["model"],
+                        f["seed"],
+                        f["error"][:300],
+                        f.get("run_id", ""),
+                    )
                 )
                 + " |"
             )
@@ -428,8 +454,11 @@ def render_markdown(lb: Leaderboard, plots: Mapping[str, str]) -> str:
         out += [("#" + line) if line.startswith("## ") else line for line in body]
         out += ["", f"(from `{lb.kernels_path}`)", ""]
     else:
-        out += ["Not measured in this run: `./noxw -s bench` (or `./noxw -s kernels`) writes them to "
-                "`<results>/kernels/hs-attention.md`.", ""]
+        out += [
+            "Not measured in this run: `./noxw -s bench` (or `./noxw -s kernels`) writes them to "
+            "`<results>/kernels/hs-attention.md`.",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -478,11 +507,13 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
     out.append("<li>versions: " + _e(", ".join(f"{k} {v}" for k, v in ver.items())) + "</li>")
     out.append(
         f"<li>MLflow: <code>{_e(lb.tracking.get('uri', ''))}</code>, experiment "
-        f"<code>{_e(lb.tracking.get('experiment', ''))}</code>, run <code>{_e(lb.tracking.get('run_id', ''))}</code></li>"
+        f"<code>{_e(lb.tracking.get('experiment', ''))}</code>, "
+        f"run <code>{_e(lb.tracking.get('run_id', ''))}</code></li>"
     )
     out.append(
         f"<li>jobs: {c.get('total', 0)} planned: {c.get('ran', 0)} run now, {c.get('cached', 0)} reused, "
-        f"{c.get('failed', 0)} failed, {c.get('missing', 0)} without data, {c.get('not_started', 0)} not started</li>"
+        f"{c.get('failed', 0)} failed, {c.get('missing', 0)} without data, "
+        f"{c.get('not_started', 0)} not started</li>"
     )
     out.append("</ul>")
     out.append(
@@ -492,7 +523,10 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
     models = lb.models()
     if lb.rows:
         out.append("<h2>Summary (main metric)</h2><table><tr>")
-        out += [f"<th>{_e(h)}</th>" for h in ("task", "dataset", "metric", "baseline", *models, "paper (HyperSIGMA)")]
+        out += [
+            f"<th>{_e(h)}</th>"
+            for h in ("task", "dataset", "metric", "baseline", *models, "paper (HyperSIGMA)")
+        ]
         out.append("</tr>")
         for task in lb.tasks():
             for d in lb.datasets(task):
@@ -500,7 +534,7 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
                 b = lb.baseline(task, d)
                 any_row = b or next(r for r in lb.rows if (r.task, r.dataset) == (task, d))
 
-                def td(r: Row | None, suffix: str = "") -> str:
+                def td(r: Row | None, suffix: str = "", best: str | None = best) -> str:
                     if r is None:
                         return '<td class="num">–</td>'
                     cls = "num best" if r.model == best else "num"
@@ -512,7 +546,11 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
                     f"<td>{_e(any_row.main_metric)} {_arrow(any_row.higher_is_better)}</td>"
                     + td(b, f" ({b.baseline_name})" if b else "")
                     + "".join(td(lb.cell(task, d, m)) for m in models)
-                    + (f'<td class="num">{p.value:g} ({_e(p.metric)})</td>' if p else '<td class="num">–</td>')
+                    + (
+                        f'<td class="num">{p.value:g} ({_e(p.metric)})</td>'
+                        if p
+                        else '<td class="num">–</td>'
+                    )
                     + "</tr>"
                 )
         out.append("</table>")
@@ -526,15 +564,27 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
             f"<p>Main metric <code>{_e(main)}</code> ({'higher' if rows[0].higher_is_better else 'lower'} is "
             f"better); baseline: {_e(rows[0].baseline_name or 'none')}.</p>"
         )
-        out.append("<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in ("dataset", "model", "seeds", *metric_names, "s / run")) + "</tr>")
+        out.append(
+            "<table><tr>"
+            + "".join(f"<th>{_e(h)}</th>" for h in ("dataset", "model", "seeds", *metric_names, "s / run"))
+            + "</tr>"
+        )
         for r in rows:
             best = lb.best(task, r.dataset)
             cls = ' class="baseline"' if r.is_baseline else ""
-            cells = [f"<td>{_e(r.dataset)}</td>", f"<td>{_e(r.model)}</td>", f'<td class="num">{len(r.seeds)}</td>']
+            cells = [
+                f"<td>{_e(r.dataset)}</td>",
+                f"<td>{_e(r.model)}</td>",
+                f'<td class="num">{len(r.seeds)}</td>',
+            ]
             for m in metric_names:
                 bold = " best" if m == main and r.model == best else ""
-                cells.append(f'<td class="num{bold}">{_e(r.metrics[m].text()) if m in r.metrics else "–"}</td>')
-            cells.append(f'<td class="num">{_e(_num(r.seconds.mean, 3)) if r.seconds.mean is not None else "–"}</td>')
+                cells.append(
+                    f'<td class="num{bold}">{_e(r.metrics[m].text()) if m in r.metrics else "–"}</td>'
+                )
+            cells.append(
+                f'<td class="num">{_e(_num(r.seconds.mean, 3)) if r.seconds.mean is not None else "–"}</td>'
+            )
             out.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
         for d in lb.datasets(task):
             p = lb.paper(task, d)
@@ -561,7 +611,10 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
                 )
             out.append("</div>")
     if lb.not_run:
-        out.append("<h2>Not run here</h2><table><tr><th>task</th><th>dataset</th><th>model</th><th>why</th><th>how to get it</th></tr>")
+        out.append(
+            "<h2>Not run here</h2><table><tr><th>task</th><th>dataset</th><th>model</th><th>why</th>"
+            "<th>how to get it</th></tr>"
+        )
         for n in lb.not_run:
             out.append(
                 f"<tr><td>{_e(n.task)}</td><td>{_e(n.dataset)}</td><td>{_e(n.model or 'all')}</td>"
@@ -569,11 +622,14 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
             )
         out.append("</table>")
     if lb.failures:
-        out.append("<h2>Failures</h2><table><tr><th>task</th><th>dataset</th><th>model</th><th>seed</th><th>error</th><th>run</th></tr>")
+        out.append(
+            "<h2>Failures</h2><table><tr><th>task</th><th>dataset</th><th>model</th><th>seed</th><th>error</th><th>run</th></tr>"
+        )
         for f in lb.failures:
             out.append(
                 f"<tr><td>{_e(f['task'])}</td><td>{_e(f['dataset'])}</td><td>{_e(f['model'])}</td>"
-                f"<td>{_e(f['seed'])}</td><td><code>{_e(f['error'][:500])}</code></td><td>{_e(f.get('run_id', ''))}</td></tr>"
+                f"<td>{_e(f['seed'])}</td><td><code>{_e(f['error'][:500])}</code></td>"
+                f"<td>{_e(f.get('run_id', ''))}</td></tr>"
             )
         out.append("</table>")
     if lb.notes:
@@ -583,8 +639,10 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
         out.append(_markdown_to_html(lb.kernels_md))
         out.append(f"<p>(from <code>{_e(lb.kernels_path)}</code>)</p>")
     else:
-        out.append("<p>Not measured in this run: <code>./noxw -s bench</code> writes them to "
-                   "<code>&lt;results&gt;/kernels/hs-attention.md</code>.</p>")
+        out.append(
+            "<p>Not measured in this run: <code>./noxw -s bench</code> writes them to "
+            "<code>&lt;results&gt;/kernels/hs-attention.md</code>.</p>"
+        )
     out.append("</body></html>")
     return "\n".join(out)
 

@@ -6,7 +6,7 @@ the HTML report embeds inline and the results folder keeps as ``.svg`` files.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 import numpy as np
@@ -84,8 +84,7 @@ def bar_chart(
     """
     if len(means) != len(groups) or any(len(m) != len(series) for m in means):
         raise ValueError(
-            f"means: expected {len(groups)} groups x {len(series)} series, got "
-            f"{[len(m) for m in means]}"
+            f"means: expected {len(groups)} groups x {len(series)} series, got {[len(m) for m in means]}"
         )
     if colours is None:
         colours = [
@@ -157,7 +156,7 @@ def bar_chart(
 
 def line_chart(
     title: str,
-    curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     *,
     xlabel: str = "epoch",
     ylabel: str = "",

@@ -70,7 +70,7 @@ def probe_server(uri: str, timeout: float = 5.0) -> str | None:
     """``None`` when the MLflow server at ``uri`` answers ``/health``, else why not."""
     url = uri.rstrip("/") + "/health"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (the user's tracking URI)
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             if resp.status != 200:
                 return f"GET {url} answered HTTP {resp.status}"
     except urllib.error.HTTPError as exc:
@@ -103,7 +103,9 @@ class Tracker:
         echo: where user-facing messages go (default: stderr).
     """
 
-    def __init__(self, uri: str, results_dir: str | os.PathLike[str], *, echo: Callable[[str], None] | None = None):
+    def __init__(
+        self, uri: str, results_dir: str | os.PathLike[str], *, echo: Callable[[str], None] | None = None
+    ):
         from mlflow.tracking import MlflowClient
 
         for name in ("alembic", "mlflow.store.db.utils", "mlflow.store.db"):
@@ -236,7 +238,9 @@ class Tracker:
         for i in range(0, len(items), 500):
             self._call(self.client.log_batch, run_id, metrics=items[i : i + 500])
 
-    def log_artifact(self, run_id: str, path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    def log_artifact(
+        self, run_id: str, path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
         p = Path(path)
         if p.is_dir():
             self._call(self.client.log_artifacts, run_id, str(p), artifact_path)
@@ -247,9 +251,13 @@ class Tracker:
         self._call(self.client.log_text, run_id, text, artifact_file)
 
     def log_dict(self, run_id: str, data: Any, artifact_file: str) -> None:
-        self.log_text(run_id, json.dumps(data, indent=2, sort_keys=True, default=_json_default), artifact_file)
+        self.log_text(
+            run_id, json.dumps(data, indent=2, sort_keys=True, default=_json_default), artifact_file
+        )
 
-    def search(self, experiment_ids: list[str], filter_string: str = "", order_by: list[str] | None = None) -> list[Any]:
+    def search(
+        self, experiment_ids: list[str], filter_string: str = "", order_by: list[str] | None = None
+    ) -> list[Any]:
         """Every run matching ``filter_string`` (all pages)."""
         out: list[Any] = []
         token = None

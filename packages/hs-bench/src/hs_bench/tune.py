@@ -85,9 +85,13 @@ def _suggest(trial: Any, space: Mapping[str, Mapping[str, Any]]) -> dict[str, An
         if "choices" in spec:
             out[name] = trial.suggest_categorical(name, list(spec["choices"]))
         elif name in ("epochs", "batch_size"):
-            out[name] = trial.suggest_int(name, int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
+            out[name] = trial.suggest_int(
+                name, int(spec["low"]), int(spec["high"]), log=bool(spec.get("log"))
+            )
         else:
-            out[name] = trial.suggest_float(name, float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
+            out[name] = trial.suggest_float(
+                name, float(spec["low"]), float(spec["high"]), log=bool(spec.get("log"))
+            )
     return out
 
 
@@ -120,14 +124,20 @@ class TuneResult:
     def describe(self) -> str:
         c = self.counts
         head = (
-            f"study {self.study_name!r} ({self.storage}): {c.get('complete', 0)} complete, {c.get('pruned', 0)} pruned, "
+            f"study {self.study_name!r} ({self.storage}): {c.get('complete', 0)} complete, "
+            f"{c.get('pruned', 0)} pruned, "
             f"{c.get('fail', 0)} failed trial(s) in total"
         )
         if self.best_params is None or self.best_value is None:
             return head + "; no completed trial yet"
         value = self.best_value if self.higher_is_better else -self.best_value
-        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.best_params.items())
-        return head + f"\n  best: trial {self.best_trial}, validation {self.main_metric} = {value:.6g} with {params}"
+        params = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.best_params.items()
+        )
+        return (
+            head
+            + f"\n  best: trial {self.best_trial}, validation {self.main_metric} = {value:.6g} with {params}"
+        )
 
 
 def _study_parent(tracker: Tracker, exp_id: str, name: str, tags: Mapping[str, str]) -> str:
@@ -213,7 +223,12 @@ def tune(
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        storage=storage, study_name=name, direction="maximize", sampler=sampler, pruner=pruner, load_if_exists=True
+        storage=storage,
+        study_name=name,
+        direction="maximize",
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,
     )
     for key, value in (("task", task), ("dataset", dataset), ("model", model)):
         if study.user_attrs.get(key, value) != value:
@@ -227,7 +242,13 @@ def tune(
     env = environment(cfg.device)
     env_tags = environment_tags(env)
     experiment = f"{cfg.experiment}-tune"
-    parent_tags = {"hs_task": task, "hs_dataset": dataset, "hs_model": model, "optuna_storage": storage, **env_tags}
+    parent_tags = {
+        "hs_task": task,
+        "hs_dataset": dataset,
+        "hs_model": model,
+        "optuna_storage": storage,
+        **env_tags,
+    }
 
     def parent() -> str:
         return _study_parent(tracker, tracker.experiment(experiment), name, parent_tags)
@@ -245,7 +266,12 @@ def tune(
         values = _finetune_values(base, params)
         ft = FinetuneConfig(**values, seed=seed, device=cfg.device, progress=False)
         rc = RecipeConfig(
-            backbone=model, pretrained=None, finetune=ft, seed=seed, data_root=cfg.data_root, options=dict(options)
+            backbone=model,
+            pretrained=None,
+            finetune=ft,
+            seed=seed,
+            data_root=cfg.data_root,
+            options=dict(options),
         )
         from hs_bench.plan import resolve_pretrained
 
@@ -270,7 +296,9 @@ def tune(
                 },
                 parent=pid,
             )
-            tracker.log_params(rid, {**{f"finetune.{k}": v for k, v in values.items()}, "seed": seed, "options": options})
+            tracker.log_params(
+                rid, {**{f"finetune.{k}": v for k, v in values.items()}, "seed": seed, "options": options}
+            )
             return rid
 
         run_id = tracker.with_fallback(start)
@@ -278,7 +306,9 @@ def tune(
         recorder = EpochRecorder(lambda m, s: tracker.log_metrics(run_id, m, step=s))
         pruning = PruneOnValidation(trial)
 
-        def finish(rid: str, status: str, tags: dict[str, str], metrics: dict[str, float], start_row: int) -> None:
+        def finish(
+            rid: str, status: str, tags: dict[str, str], metrics: dict[str, float], start_row: int
+        ) -> None:
             for row in recorder.rows[start_row:]:
                 tracker.log_metrics(rid, {k: v for k, v in row.items() if k != "step"}, step=int(row["step"]))
             if metrics:
@@ -311,7 +341,15 @@ def tune(
                 close("KILLED", {"optuna_state": "PRUNED", "hs_status": "pruned"}, {})
                 raise optuna.TrialPruned(str(exc)) from exc
             failures.append(f"trial {trial.number}: {type(exc).__name__}: {exc}")
-            close("FAILED", {"optuna_state": "FAIL", "hs_status": "failed", "hs_error": f"{type(exc).__name__}: {exc}"[:5000]}, {})
+            close(
+                "FAILED",
+                {
+                    "optuna_state": "FAIL",
+                    "hs_status": "failed",
+                    "hs_error": f"{type(exc).__name__}: {exc}"[:5000],
+                },
+                {},
+            )
             with contextlib.suppress(Exception):
                 tracker.log_text(run_id, traceback.format_exc(), "error.txt")
             raise
@@ -333,7 +371,10 @@ def tune(
         close(
             "FINISHED",
             {"optuna_state": "COMPLETE", "hs_status": "ok", "hs_main_metric": main},
-            {**{f"val_best.{k}": float(v) for k, v in ft_result.best_val.items()}, "objective": objective_value},
+            {
+                **{f"val_best.{k}": float(v) for k, v in ft_result.best_val.items()},
+                "objective": objective_value,
+            },
         )
         return objective_value
 
@@ -342,9 +383,15 @@ def tune(
     remaining = max(0, target - have)
     interrupted = False
     if remaining == 0:
-        say(f"hs-bench tune: study {name!r} already holds {have} finished trial(s) (target {target}); nothing to run")
+        say(
+            f"hs-bench tune: study {name!r} already holds {have} finished trial(s) (target {target}); "
+            "nothing to run"
+        )
     else:
-        say(f"hs-bench tune: study {name!r}: {have} finished trial(s) in {storage}; running up to {remaining} more")
+        say(
+            f"hs-bench tune: study {name!r}: {have} finished trial(s) in {storage}; "
+            f"running up to {remaining} more"
+        )
         try:
             study.optimize(
                 objective,
@@ -356,7 +403,10 @@ def tune(
             )
         except KeyboardInterrupt:
             interrupted = True
-            say(f"hs-bench tune: interrupted; the study is saved in {storage}: rerun the same command to resume")
+            say(
+                f"hs-bench tune: interrupted; the study is saved in {storage}: "
+                "rerun the same command to resume"
+            )
     all_trials = study.get_trials(deepcopy=False)
     counts = {
         "complete": sum(t.state == TrialState.COMPLETE for t in all_trials),
@@ -427,7 +477,9 @@ def tune(
     return res
 
 
-def tuned_lookup(cfg: BenchConfig, storage: str | None = None) -> Callable[[str, str, str], tuple[dict[str, Any], str] | None]:
+def tuned_lookup(
+    cfg: BenchConfig, storage: str | None = None
+) -> Callable[[str, str, str], tuple[dict[str, Any], str] | None]:
     """``(task, dataset, model) -> (best fine-tuning values, study name)`` from the study storage."""
     import optuna
 
