@@ -2,7 +2,7 @@
 
 Run through the wrapper, which bootstraps nox and uv on a fresh machine::
 
-    ./noxw -s bench          # the main job (the leaderboard; until it exists, the kernel report)
+    ./noxw -s bench          # the main job: the leaderboard (quick profile) and the kernel report
     ./noxw -s tests          # every package's tests, each in its own venv
     ./noxw -l                # list sessions
 
@@ -143,39 +143,58 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", *srcs)
 
 
+def _kernel_benchmarks(session: nox.Session, out: Path, *pytest_args: str) -> None:
+    """Run hs-attention's micro-benchmarks into ``out`` (JSON + Markdown report); needs pytest-benchmark."""
+    out.mkdir(parents=True, exist_ok=True)
+    pkg = PACKAGES_INFO["hs-attention"]["path"]
+    with session.chdir(pkg):
+        session.run(
+            "pytest",
+            "-o",
+            "addopts=",
+            "benchmarks",
+            "--benchmark-only",
+            "-p",
+            "no:cacheprovider",
+            f"--benchmark-json={out / 'hs-attention.json'}",
+            *pytest_args,
+        )
+        session.run(
+            "python",
+            "benchmarks/report.py",
+            str(out / "hs-attention.json"),
+            "--out",
+            str(out / "hs-attention.md"),
+        )
+
+
 @nox.session
 def kernels(session: nox.Session) -> None:
     """hs-attention micro-benchmarks (time and peak memory) -> results/kernels/ (JSON + Markdown)."""
     _install(session, "hs-attention", test=True)
-    out = RESULTS / "kernels"
-    out.mkdir(parents=True, exist_ok=True)
-    pkg = PACKAGES_INFO["hs-attention"]["path"]
-    session.chdir(pkg)
-    session.run(
-        "pytest",
-        "-o",
-        "addopts=",
-        "benchmarks",
-        "--benchmark-only",
-        "-p",
-        "no:cacheprovider",
-        f"--benchmark-json={out / 'hs-attention.json'}",
-        *session.posargs,
-    )
-    session.run(
-        "python",
-        "benchmarks/report.py",
-        str(out / "hs-attention.json"),
-        "--out",
-        str(out / "hs-attention.md"),
-    )
+    _kernel_benchmarks(session, RESULTS / "kernels", *session.posargs)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The main job. Until the hs-bench leaderboard lands, this is the kernel benchmark report."""
-    kernels(session)
-    session.log(f"report: {RESULTS / 'kernels' / 'hs-attention.md'}")
+    """The main job: the leaderboard (``hs-bench run``) plus the kernel micro-benchmarks, in one folder.
+
+    ``./noxw -s bench`` runs the ``quick`` profile (the tiny model and the classical baselines on every
+    dataset present under ``HS_DATA_ROOT``, minutes on a CPU); arguments after ``--`` go to
+    ``hs-bench run`` (``-- --profile paper``, ``-- --config my.toml``, ``-- --set seeds=[0,1,2]``...),
+    except ``--no-kernels``, which skips the micro-benchmarks. Results (leaderboard.{md,html,json},
+    plots, maps, the MLflow store, kernels/) go to ``$HS_RESULTS_DIR`` or ``results/``. The exit code is
+    hs-bench's: non-zero when a job failed.
+    """
+    args = list(session.posargs)
+    skip_kernels = "--no-kernels" in args
+    args = [a for a in args if a != "--no-kernels"]
+    _install(session, "hs-bench")
+    if not skip_kernels:
+        session.install("-c", str(CONSTRAINTS), "-r", str(TEST_TOOLS))
+        _kernel_benchmarks(session, RESULTS / "kernels")
+    session.run("hs-bench", "run", "--results", str(RESULTS), *args)
+    session.log(f"leaderboard: {RESULTS / 'leaderboard.md'} and {RESULTS / 'leaderboard.html'}")
 
 
 @nox.session
