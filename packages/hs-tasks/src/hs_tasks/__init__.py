@@ -5,9 +5,11 @@
 * :mod:`hs_tasks.baselines`: one classical floor per task (backbone-free).
 * :mod:`hs_tasks.recipes`: each task's whole protocol on a dataset (:func:`run_recipe`), what the
   leaderboard runs.
+* :mod:`hs_tasks.heads` / :mod:`hs_tasks.losses`: the task heads and losses.
+* :mod:`hs_tasks.tasks`: the task models, evaluators and recipes (importing ``hs_tasks`` registers them).
 """
 
-from hs_tasks import baselines, metrics
+from hs_tasks import baselines, heads, losses, metrics, tasks  # tasks: registers the task models and recipes
 from hs_tasks._version import __version__
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, list_tasks, register_task
 from hs_tasks.finetuning import FinetuneConfig, FinetuneResult, SelectBest, evaluate, finetune
@@ -27,10 +29,13 @@ __all__ = [
     "create_task_model",
     "evaluate",
     "finetune",
+    "heads",
     "list_recipes",
     "list_tasks",
+    "losses",
     "metrics",
     "register_recipe",
     "register_task",
     "run_recipe",
+    "tasks",
 ]

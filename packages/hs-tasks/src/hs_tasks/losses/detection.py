@@ -1,0 +1,35 @@
+"""The detection pseudo-label loss of HyperSIGMA's target detection.
+
+Upstream (``HyperspectralDetection/Target_Detection/trainval.py``; ``shared/reference/hypersigma.md``
+§4.2) trains the unbounded score map ``s`` with ``CrossEntropy(stack(1 − s, s), y, ignore_index=255)``:
+the pair ``(1 − s, s)`` is used directly as logits. Since ``softmax(1 − s, s)_1 = σ(2s − 1)``, this is
+binary cross-entropy with the logit ``2s − 1`` (the test checks the identity).
+
+Shape legend: ``b`` batch, ``h w`` rows/columns.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from hs_tasks.losses.segmentation import masked_cross_entropy
+
+__all__ = ["score_pair_cross_entropy"]
+
+
+def score_pair_cross_entropy(scores: Tensor, labels: Tensor, *, ignore_index: int = 255) -> Tensor:
+    """Upstream's loss: cross-entropy of the logit pair ``(1 − s, s)``.
+
+    Args:
+        scores: ``(b, h, w)`` score map.
+        labels: ``(b, h, w)`` pseudo-labels: 0 background, 1 target, ``ignore_index`` unused.
+
+    Returns:
+        Scalar mean over the non-ignored pixels (0 when there is none).
+    """
+    if scores.shape != labels.shape:
+        raise ValueError(
+            f"score_pair_cross_entropy: scores {tuple(scores.shape)} and labels {tuple(labels.shape)} differ"
+        )
+    return masked_cross_entropy(torch.stack((1.0 - scores, scores), dim=1), labels, ignore_index=ignore_index)
