@@ -18,12 +18,15 @@ from hs_tasks.losses.segmentation import masked_cross_entropy
 __all__ = ["score_pair_cross_entropy"]
 
 
-def score_pair_cross_entropy(scores: Tensor, labels: Tensor, *, ignore_index: int = 255) -> Tensor:
+def score_pair_cross_entropy(
+    scores: Tensor, labels: Tensor, *, weight: Tensor | None = None, ignore_index: int = 255
+) -> Tensor:
     """Upstream's loss: cross-entropy of the logit pair ``(1 − s, s)``.
 
     Args:
         scores: ``(b, h, w)`` score map.
         labels: ``(b, h, w)`` pseudo-labels: 0 background, 1 target, ``ignore_index`` unused.
+        weight: optional ``(2,)`` class weights (weighted mean, as ``F.cross_entropy``).
 
     Returns:
         Scalar mean over the non-ignored pixels (0 when there is none).
@@ -32,4 +35,5 @@ def score_pair_cross_entropy(scores: Tensor, labels: Tensor, *, ignore_index: in
         raise ValueError(
             f"score_pair_cross_entropy: scores {tuple(scores.shape)} and labels {tuple(labels.shape)} differ"
         )
-    return masked_cross_entropy(torch.stack((1.0 - scores, scores), dim=1), labels, ignore_index=ignore_index)
+    pair = torch.stack((1.0 - scores, scores), dim=1)
+    return masked_cross_entropy(pair, labels, weight=weight, ignore_index=ignore_index)

@@ -52,6 +52,7 @@ from hs_tasks.metrics.classification import (
 from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe
 from hs_tasks.tasks.common import (
     TileAccumulator,
+    backbone_family,
     build_backbone,
     is_test_backbone,
     predict,
@@ -380,6 +381,8 @@ def classification_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
         in_chans=cube.shape[0],
         img_size=int(opts["patch"]),
         patch_size=int(opts["spatial_patch"]),
+        # SpatSIGMA's head pools the raw block outputs (upstream SpatViT_cls): no pyramid needed
+        fpn="identity" if backbone_family(config.backbone) == "spatial" else None,
         num_tokens=_num_tokens(config, opts),
         pretrained=config.pretrained,
     )

@@ -40,7 +40,7 @@ from torch import Tensor, nn
 
 import hs_data
 from hs_data.datasets import TileDataset
-from hs_data.preprocessing import BandScaler
+from hs_data.preprocessing import PCA, BandScaler
 from hs_tasks.baselines.detection import ace, cem, rx
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, register_task
 from hs_tasks.finetuning import finetune
@@ -153,26 +153,46 @@ class DetectionEvaluator(Evaluator):
         return detection_aucs(np.nan_to_num(scores), truth, mask=covered).as_dict()
 
 
-class TargetDetector(TaskModel):
+class _PseudoLabelModel(TaskModel):
+    """Shared by the detectors: optional class weights of the pseudo-label loss."""
+
+    def __init__(self, backbone: nn.Module, head: nn.Module, *, class_weights: tuple[float, float] | None) -> None:
+        super().__init__(backbone, head)
+        self.class_weights = None if class_weights is None else tuple(float(w) for w in class_weights)
+
+    def _weight(self, like: Tensor) -> Tensor | None:
+        if self.class_weights is None:
+            return None
+        return torch.tensor(self.class_weights, dtype=like.dtype, device=like.device)
+
+
+class TargetDetector(_PseudoLabelModel):
     """Target detection: backbone levels + the target spectrum → :class:`TargetDetectionHead` scores
-    ``(b, t, t)``; upstream's loss :func:`~hs_tasks.losses.score_pair_cross_entropy` on pseudo-labels."""
+    ``(b, t, t)``; upstream's loss :func:`~hs_tasks.losses.score_pair_cross_entropy` on pseudo-labels
+    (optionally class-weighted)."""
 
     task = "target_detection"
     main_metric = "auc_pf_pd"
     higher_is_better = True
+
+    def __init__(
+        self, backbone: nn.Module, head: TargetDetectionHead, *, class_weights: tuple[float, float] | None = None
+    ) -> None:
+        super().__init__(backbone, head, class_weights=class_weights)
 
     def forward(self, batch: Mapping[str, Any]) -> TaskOutput:
         levels = backbone_levels(self.backbone, batch["image"])
         return TaskOutput(self.head(levels, batch["target"]))
 
     def loss(self, output: TaskOutput, batch: Mapping[str, Any]) -> tuple[Tensor, dict[str, float]]:
-        return score_pair_cross_entropy(output.pred, batch["label"].long(), ignore_index=IGNORE), {}
+        weight = self._weight(output.pred)
+        return score_pair_cross_entropy(output.pred, batch["label"].long(), weight=weight, ignore_index=IGNORE), {}
 
     def evaluator(self) -> DetectionEvaluator:
         return DetectionEvaluator()
 
 
-class AnomalyDetector(TaskModel):
+class AnomalyDetector(_PseudoLabelModel):
     """Anomaly detection: backbone levels → :class:`AnomalyDetectionHead` logits ``(b, 2, t, t)``
     (``extras["logits"]``); the score is the log-odds ``logit_1 − logit_0`` (upstream ranks by
     ``logit_1`` alone: ``score="logit"``); cross-entropy on pseudo-labels."""
@@ -181,8 +201,15 @@ class AnomalyDetector(TaskModel):
     main_metric = "auc_pf_pd"
     higher_is_better = True
 
-    def __init__(self, backbone: nn.Module, head: AnomalyDetectionHead, *, score: str = "log_odds") -> None:
-        super().__init__(backbone, head)
+    def __init__(
+        self,
+        backbone: nn.Module,
+        head: AnomalyDetectionHead,
+        *,
+        score: str = "log_odds",
+        class_weights: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(backbone, head, class_weights=class_weights)
         if score not in ("log_odds", "logit"):
             raise ValueError(f"score: expected 'log_odds' or 'logit', got {score!r}")
         self.score = score
@@ -193,22 +220,33 @@ class AnomalyDetector(TaskModel):
         return TaskOutput(score, {"logits": logits})
 
     def loss(self, output: TaskOutput, batch: Mapping[str, Any]) -> tuple[Tensor, dict[str, float]]:
-        return masked_cross_entropy(output.extras["logits"], batch["label"].long(), ignore_index=IGNORE), {}
+        logits = output.extras["logits"]
+        return masked_cross_entropy(logits, batch["label"].long(), weight=self._weight(logits), ignore_index=IGNORE), {}
 
     def evaluator(self) -> DetectionEvaluator:
         return DetectionEvaluator()
 
 
 @register_task("target_detection")
-def target_detection(*, backbone: nn.Module, bands: int, channels: int = 128) -> TargetDetector:
+def target_detection(
+    *, backbone: nn.Module, bands: int, channels: int = 128, class_weights: tuple[float, float] | None = None
+) -> TargetDetector:
     """Target detector over a full-resolution backbone (``patch_size=1``, ``fpn="identity"``)."""
-    return TargetDetector(backbone, TargetDetectionHead(level_channels(backbone), bands, channels))
+    head = TargetDetectionHead(level_channels(backbone), bands, channels)
+    return TargetDetector(backbone, head, class_weights=class_weights)
 
 
 @register_task("anomaly_detection")
-def anomaly_detection(*, backbone: nn.Module, channels: int = 128, score: str = "log_odds") -> AnomalyDetector:
+def anomaly_detection(
+    *,
+    backbone: nn.Module,
+    channels: int = 128,
+    score: str = "log_odds",
+    class_weights: tuple[float, float] | None = None,
+) -> AnomalyDetector:
     """Anomaly detector over a full-resolution backbone (``patch_size=1``, ``fpn="identity"``)."""
-    return AnomalyDetector(backbone, AnomalyDetectionHead(level_channels(backbone), channels), score=score)
+    head = AnomalyDetectionHead(level_channels(backbone), channels)
+    return AnomalyDetector(backbone, head, score=score, class_weights=class_weights)
 
 
 # ---------------------------------------------------------------------------------------------- recipes
@@ -221,6 +259,9 @@ _COMMON_OPTIONS: dict[str, Any] = {
     "spatial_patch": 1,  # upstream 1 (full resolution)
     "num_tokens": None,  # None: 100 (paper) for full sizes, the variant's for test_*
     "head_channels": None,  # None: 128 (paper) for full sizes, 32 for test_*
+    "normalize": "standard",  # per-band z-scores (upstream) or "whiten": PCA whitening of the scene
+    "pca_components": 30,  # components kept by normalize="whiten"
+    "class_balance": False,  # weight the pseudo-label loss by inverse class frequency (upstream: no)
 }
 
 TARGET_OPTIONS: dict[str, Any] = {
@@ -266,12 +307,23 @@ def _detection_recipe(task: str, dataset: str, config: RecipeConfig, opts: Mappi
     labels = pseudo_labels(
         coarse, target_percent=float(opts["target_percent"]), background_percent=float(opts["background_percent"])
     )
-    # Per-band z-scores over the scene (unsupervised: no label is read; upstream's StandardScaler).
-    scaler = BandScaler("standard").fit(image.reshape(image.shape[0], -1).T)
+    # Fitted on every pixel of the scene: unsupervised, no label is read (upstream: StandardScaler).
+    pixels = image.reshape(image.shape[0], -1).T
+    scaler: BandScaler | PCA
+    if opts["normalize"] == "standard":
+        scaler = BandScaler("standard").fit(pixels)
+    elif opts["normalize"] == "whiten":
+        scaler = PCA(min(int(opts["pca_components"]), image.shape[0]), whiten=True).fit(pixels)
+    else:
+        raise ValueError(f"options['normalize']: expected 'standard' or 'whiten', got {opts['normalize']!r}")
     cube = scaler.transform(image).astype(np.float32)
     extra: dict[str, Any] = {}
     if target is not None:
         extra["target"] = scaler.transform(target[None, :])[0].astype(np.float32)
+    class_weights = None
+    if opts["class_balance"]:
+        counts = np.array([(labels == 0).sum(), (labels == 1).sum()], dtype=np.float64)
+        class_weights = tuple((counts.sum() / (2 * counts)).tolist())
     window, stride = int(opts["window"]), int(opts["stride"])
     train = TileDataset({"image": cube, "label": labels, **extra}, window, stride)
     test = TileDataset({"image": cube, "label": truth, **extra}, window, stride)
@@ -291,9 +343,13 @@ def _detection_recipe(task: str, dataset: str, config: RecipeConfig, opts: Mappi
     )
     channels = int(opts["head_channels"]) if opts["head_channels"] is not None else (32 if test_backbone else 128)
     if task == "target_detection":
-        model = create_task_model(task, backbone=backbone, bands=cube.shape[0], channels=channels)
+        model = create_task_model(
+            task, backbone=backbone, bands=cube.shape[0], channels=channels, class_weights=class_weights
+        )
     else:
-        model = create_task_model(task, backbone=backbone, channels=channels, score=str(opts["score"]))
+        model = create_task_model(
+            task, backbone=backbone, channels=channels, score=str(opts["score"]), class_weights=class_weights
+        )
     ft_cfg = recipe_finetune_config(config, **DETECTION_FINETUNE)
     result = finetune(model, train, None, ft_cfg)  # no selection: the ground truth is the test set
     evaluator = predict(model, test, batch_size=ft_cfg.eval_batch_size or ft_cfg.batch_size)
