@@ -78,8 +78,17 @@ def test_head_parameters_are_not_mistaken_for_backbone_blocks() -> None:
 
 def test_gated_adapter_is_the_sem_formula() -> None:
     torch.manual_seed(0)
-    fusion = GatedAdapter(6, 4, upsample=2, num_tokens=4, spectral_dim=8, sem_hidden=5, num_heads=2,
-                          spectral_heads=2, num_points=2)
+    fusion = GatedAdapter(
+        6,
+        4,
+        upsample=2,
+        num_tokens=4,
+        spectral_dim=8,
+        sem_hidden=5,
+        num_heads=2,
+        spectral_heads=2,
+        num_points=2,
+    )
     spatial, tokens = torch.randn(2, 6, 3, 3), torch.randn(2, 4, 8)
     out = fusion(spatial, tokens)
     assert out.shape == (2, 4, 6, 6)
@@ -120,13 +129,20 @@ def test_decoder_projects_endmembers_in_training_only() -> None:
     assert float(dec.nonnegative().detach()[0, 0]) == 0.0
     dec.train()
     dec(torch.ones(1, 2, 1, 1))
-    assert float(dec.endmembers.detach()[0, 0]) == 0.0  # training: projected in place (upstream weightConstraint)
+    assert (
+        float(dec.endmembers.detach()[0, 0]) == 0.0
+    )  # training: projected in place (upstream weightConstraint)
 
 
 def test_unmixing_head_constraints_and_gradients() -> None:
     torch.manual_seed(0)
     head = UnmixingHead(8, 3, 10, in_channels=5)
-    levels = [torch.randn(2, 5, 4, 4), torch.randn(2, 5, 4, 4), torch.randn(2, 5, 2, 2), torch.randn(2, 5, 4, 4)]
+    levels = [
+        torch.randn(2, 5, 4, 4),
+        torch.randn(2, 5, 4, 4),
+        torch.randn(2, 5, 2, 2),
+        torch.randn(2, 5, 4, 4),
+    ]
     a, recon = head(levels, (8, 8))
     assert a.shape == (2, 3, 8, 8) and recon.shape == (2, 10, 8, 8)
     assert (a >= 0).all() and (recon >= 0).all()
@@ -140,8 +156,14 @@ def test_unmixing_head_constraints_and_gradients() -> None:
 
 def _hypersigma(bands: int, size: int, patch: int, tokens: int = 16) -> nn.Module:
     return create_backbone(
-        "test_hypersigma", in_chans=bands, img_size=size, patch_size=patch, num_tokens=tokens,
-        fpn="identity", spectral_level=3, proj_levels=(3,),
+        "test_hypersigma",
+        in_chans=bands,
+        img_size=size,
+        patch_size=patch,
+        num_tokens=tokens,
+        fpn="identity",
+        spectral_level=3,
+        proj_levels=(3,),
     )
 
 

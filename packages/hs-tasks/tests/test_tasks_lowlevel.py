@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -20,13 +20,12 @@ from hs_tasks import (
     resolve_finetune,
     run_recipe,
 )
-from hs_tasks.dense import RandomCrops, SRCrops
+from hs_tasks.dense import RandomCrops, SRCrops, band_split
 from hs_tasks.tasks import denoising as denoising_module
 from hs_tasks.tasks import super_resolution as sr_module
 from hs_tasks.tasks import unmixing as unmixing_module
 from hs_tasks.tasks._common import resolve_options
-from hs_tasks.tasks.denoising import complex_training_noise, row_split
-from hs_tasks.tasks.super_resolution import column_split
+from hs_tasks.tasks.denoising import complex_training_noise
 
 QUIET = {"progress": False}
 
@@ -49,10 +48,17 @@ def test_unmixing_model_forward_loss_backward(kind: str) -> None:
     torch.manual_seed(0)
     scene = make_synthetic_scene("unmixing", bands=12, size=(8, 8), num_classes=3)
     model = create_task_model(
-        "unmixing", backbone=_backbone(kind, 12, 8, 2), num_endmembers=3, bands=12,
-        endmembers=scene["endmembers"], channels=16,
+        "unmixing",
+        backbone=_backbone(kind, 12, 8, 2),
+        num_endmembers=3,
+        bands=12,
+        endmembers=scene["endmembers"],
+        channels=16,
     )
-    batch = {k: torch.from_numpy(scene[k])[None].repeat(2, *([1] * scene[k].ndim)) for k in ("image", "abundances", "endmembers")}
+    batch = {
+        k: torch.from_numpy(scene[k])[None].repeat(2, *([1] * scene[k].ndim))
+        for k in ("image", "abundances", "endmembers")
+    }
     out = model(batch)
     assert out.pred.shape == (2, 3, 8, 8) and out.extras["reconstruction"].shape == (2, 12, 8, 8)
     loss, logs = model.loss(out, batch)
@@ -77,7 +83,9 @@ def test_unmixing_tv_modes() -> None:
         values[mode] = model.loss(model(batch), batch)[1]["tv"]
     assert values["none"] == 0.0 and values["abundance"] > 0 and values["upstream"] > 0
     with pytest.raises(ValueError, match="tv_mode"):
-        create_task_model("unmixing", backbone=_backbone("hypersigma", 12, 8, 2), num_endmembers=3, bands=12, tv_mode="x")
+        create_task_model(
+            "unmixing", backbone=_backbone("hypersigma", 12, 8, 2), num_endmembers=3, bands=12, tv_mode="x"
+        )
 
 
 @pytest.mark.parametrize("kind", ["hypersigma", "spatial"])
@@ -94,7 +102,8 @@ def test_denoising_model_forward_loss_backward(kind: str) -> None:
     big = {k: torch.rand(1, 6, 16, 16) for k in ("image", "image_noisy")}
     tiles = [
         {k: v[..., r : r + 8, c : c + 8] for k, v in big.items()} | {"origin": torch.tensor([[r, c]])}
-        for r in (0, 8) for c in (0, 4, 8)
+        for r in (0, 8)
+        for c in (0, 4, 8)
     ]
     metrics = model.evaluate(tiles)
     assert set(metrics) == {"mpsnr", "mssim", "sam", "ergas"}
@@ -129,26 +138,24 @@ def test_resolve_options_rejects_unknown_keys() -> None:
         resolve_options({"c": 2}, {"a": 1, "b": 0}, "x")
 
 
-def test_row_and_column_splits_are_disjoint_bands() -> None:
-    rows = row_split(256, 0.25, 0.125, 32)
-    assert rows == {"train": (0, 160), "val": (160, 192), "test": (192, 256)}
-    assert row_split(90, 0.25, 0.0, 16) == {"train": (0, 68), "val": (68, 68), "test": (68, 90)}
-    assert row_split(256, 0.25, 0.125, 32, test_side="top") == {
-        "train": (96, 256),
-        "val": (64, 96),
+def test_band_split_gives_disjoint_bands() -> None:
+    assert band_split(256, 0.25, 0.125, 32) == {"train": (0, 160), "val": (160, 192), "test": (192, 256)}
+    assert band_split(256, 0.25, 0.125, 32, side="top") == {
         "test": (0, 64),
+        "val": (64, 96),
+        "train": (96, 256),
     }
-    with pytest.raises(ValueError, match="training rows"):
-        row_split(60, 0.5, 0.25, 32)
-    with pytest.raises(ValueError, match="test_side"):
-        row_split(60, 0.25, 0.0, 8, test_side="left")
-    cols = column_split(100, 8, 0.4, 0.0, 32)
+    assert band_split(90, 0.25, 0.0, 16) == {"train": (0, 68), "val": (68, 68), "test": (68, 90)}
+    cols = band_split(100, 0.4, 0.0, 32, side="right", multiple=8)
     assert cols["test"] == (60, 100) and cols["train"] == (0, 56)
     for part in cols.values():
         assert (part[1] - part[0]) % 8 == 0
-    assert cols["train"][1] <= cols["test"][0]
-    with pytest.raises(ValueError, match="training columns"):
-        column_split(60, 8, 0.5, 0.0, 32)
+    with pytest.raises(ValueError, match="training pixels"):
+        band_split(60, 0.5, 0.25, 32)
+    with pytest.raises(ValueError, match="training pixels"):
+        band_split(60, 0.5, 0.0, 32, multiple=8)
+    with pytest.raises(ValueError, match="side"):
+        band_split(60, 0.25, 0.0, 8, side="middle")
 
 
 def test_complex_training_noise_adds_noise() -> None:
@@ -163,7 +170,7 @@ def test_complex_training_noise_adds_noise() -> None:
 class _Recorder(RandomCrops):
     """RandomCrops that remembers the cubes the recipes train on."""
 
-    seen: list[np.ndarray] = []
+    seen: ClassVar[list[np.ndarray]] = []
 
     def __init__(self, cube: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(cube, *args, **kwargs)
@@ -201,15 +208,20 @@ def _tiny(**options: Any) -> RecipeConfig:
 def test_unmixing_recipe_end_to_end_synthetic(synthetic_scenes: None) -> None:
     r = run_recipe("unmixing", "syn_unmix", _tiny(tile=8, patches_per_epoch=4, num_tokens=4))
     assert r.main_metric == "abundance_rmse" and not r.higher_is_better
-    assert {"abundance_rmse", "mean_sad"} <= set(r.metrics) and {"abundance_rmse", "mean_sad"} <= set(r.baseline)
+    assert {"abundance_rmse", "mean_sad"} <= set(r.metrics) and {"abundance_rmse", "mean_sad"} <= set(
+        r.baseline
+    )
     assert r.artifacts["abundances"].shape == (3, 40, 40)
     assert r.finetune is not None and r.finetune.val_history == []  # no selection
     assert len(_Recorder.seen) == 1
 
 
 def test_denoising_recipe_end_to_end_synthetic_without_leakage(synthetic_scenes: None) -> None:
-    r = run_recipe("denoising", "syn_denoise", _tiny(tile=12, test_fraction=0.3, patches_per_epoch=4, num_tokens=4))
-    rows = r.split["rows"]
+    r = run_recipe(
+        "denoising", "syn_denoise", _tiny(tile=12, test_fraction=0.3, patches_per_epoch=4, num_tokens=4)
+    )
+    rows = r.split["bands"]
+    assert r.split["side"] == "bottom"
     assert rows["train"][1] <= rows["val"][0] <= rows["val"][1] <= rows["test"][0]
     scene = make_synthetic_scene("denoising", bands=10, size=(40, 40), num_classes=3, seed=1)["image"]
     low, high = r.split["scaling"]["min"], r.split["scaling"]["max"]
@@ -222,8 +234,13 @@ def test_denoising_recipe_end_to_end_synthetic_without_leakage(synthetic_scenes:
 
 
 def test_sr_recipe_end_to_end_synthetic_without_leakage(synthetic_scenes: None) -> None:
-    r = run_recipe("super_resolution", "syn_sr", _tiny(scale=4, lr_tile=2, patches_per_epoch=4, num_tokens=4))
-    cols = r.split["columns"]
+    r = run_recipe(
+        "super_resolution",
+        "syn_sr",
+        _tiny(scale=4, lr_tile=2, patches_per_epoch=4, num_tokens=4, test_side="right"),
+    )
+    cols = r.split["bands"]
+    assert r.split["side"] == "right"
     (trained,) = _Recorder.seen
     scene = make_synthetic_scene("denoising", bands=10, size=(40, 48), num_classes=3, seed=1)["image"]
     peak = r.split["scaling"]["divided_by"]

@@ -29,8 +29,10 @@ __all__ = [
     "SRCrops",
     "SRTiles",
     "Stitcher",
+    "band_split",
     "dihedral",
     "run_evaluator",
+    "take_band",
     "tile_starts",
 ]
 
@@ -55,6 +57,67 @@ def tile_starts(n: int, tile: int, stride: int) -> list[int]:
         raise ValueError(f"stride={stride} > tile={tile} would leave gaps between tiles")
     starts = list(range(0, n - tile + 1, stride))
     return starts if starts[-1] == n - tile else [*starts, n - tile]
+
+
+SIDES = ("bottom", "top", "right", "left")
+
+
+def band_split(
+    n: int,
+    test_fraction: float,
+    val_fraction: float,
+    minimum: int,
+    *,
+    side: str = "bottom",
+    multiple: int = 1,
+) -> dict[str, tuple[int, int]]:
+    """Split one spatial axis of ``n`` pixels into three bands ``[start, stop)``: ``test`` at one end,
+    ``val`` next to it, ``train`` the rest (spatially disjoint regions for image-to-image tasks).
+
+    Args:
+        n: pixels along the axis (rows for ``side`` bottom/top, columns for right/left).
+        test_fraction: share of the axis for testing, in (0, 1).
+        val_fraction: share for validation, in [0, 1) (0: no validation band).
+        minimum: smallest width of a non-empty band (a tile).
+        side: where the test band lies: ``"bottom"``/``"right"`` (end of the axis) or
+            ``"top"``/``"left"`` (start).
+        multiple: every band width is a multiple of this (the SR scale factor).
+
+    Raises:
+        ValueError: bad fractions or side, or a band narrower than ``minimum``.
+    """
+    if side not in SIDES:
+        raise ValueError(f"side: expected one of {SIDES}, got {side!r}")
+    if not (0 < test_fraction < 1 and 0 <= val_fraction < 1 and test_fraction + val_fraction < 1):
+        raise ValueError(
+            f"need 0 < test_fraction, 0 <= val_fraction, sum < 1; got {test_fraction}, {val_fraction}"
+        )
+    floor = -(-minimum // multiple) * multiple  # minimum rounded up to the multiple
+
+    def width(fraction: float) -> int:
+        return max(floor, round(fraction * n) // multiple * multiple) if fraction > 0 else 0
+
+    n_test, n_val = width(test_fraction), width(val_fraction)
+    n_train = (n - n_test - n_val) // multiple * multiple
+    if n_train < minimum:
+        raise ValueError(
+            f"an axis of {n} pixels leaves {n_train} training pixels with test_fraction={test_fraction}, "
+            f"val_fraction={val_fraction}, bands of at least {minimum} (multiples of {multiple}): lower the "
+            "fractions or the tile size"
+        )
+    if side in ("top", "left"):
+        return {
+            "test": (0, n_test),
+            "val": (n_test, n_test + n_val),
+            "train": (n_test + n_val, n_test + n_val + n_train),
+        }
+    return {"train": (0, n_train), "val": (n - n_test - n_val, n - n_test), "test": (n - n_test, n)}
+
+
+def take_band(cube: np.ndarray, band: tuple[int, int], side: str) -> np.ndarray:
+    """The rows (``side`` bottom/top) or columns (right/left) ``[start, stop)`` of a ``(c, h, w)`` cube."""
+    part = slice(*band)
+    return cube[:, part] if side in ("bottom", "top") else cube[:, :, part]
 
 
 class RandomCrops(Dataset[Sample]):
@@ -163,7 +226,9 @@ class SRCrops(Dataset[Sample]):
             crop = region[:, dy : dy + h, dx : dx + w]
             lr = np.asarray(degrade(crop), dtype=np.float32)
             bic = np.asarray(upsample(lr), dtype=np.float32)
-            self.images.append((torch.from_numpy(lr), torch.from_numpy(np.ascontiguousarray(crop)), torch.from_numpy(bic)))
+            self.images.append(
+                (torch.from_numpy(lr), torch.from_numpy(np.ascontiguousarray(crop)), torch.from_numpy(bic))
+            )
         if not self.images:
             raise ValueError(
                 f"hr: a {region.shape[1]}x{region.shape[2]} region has no room for HR crops of "
@@ -243,7 +308,11 @@ class Stitcher:
 
     def add(self, tiles: Any, origins: Any | None = None, image_ids: Sequence[int] | None = None) -> None:
         """Add ``(b, c, h, w)`` tiles with ``(b, 2)`` origins (row, column) and optional image ids."""
-        arr = tiles.detach().cpu().double().numpy() if isinstance(tiles, Tensor) else np.asarray(tiles, np.float64)
+        arr = (
+            tiles.detach().cpu().double().numpy()
+            if isinstance(tiles, Tensor)
+            else np.asarray(tiles, np.float64)
+        )
         if arr.ndim != 4:
             raise ValueError(f"tiles: expected (b, c, h, w), got shape {arr.shape}")
         if origins is None:
@@ -251,7 +320,9 @@ class Stitcher:
                 self._tiles[-1 - self._next].append((0, 0, tile))
                 self._next += 1
             return
-        org = np.asarray(origins.cpu() if isinstance(origins, Tensor) else origins, dtype=np.int64).reshape(-1, 2)
+        org = np.asarray(origins.cpu() if isinstance(origins, Tensor) else origins, dtype=np.int64).reshape(
+            -1, 2
+        )
         ids = [0] * len(arr) if image_ids is None else [int(i) for i in image_ids]
         if len(org) != len(arr) or len(ids) != len(arr):
             raise ValueError(f"got {len(arr)} tiles, {len(org)} origins and {len(ids)} image ids")

@@ -244,7 +244,9 @@ class SpectralTokenAdapter(_BlockStack):
                 f"(for example {side * side} or {(side + 1) ** 2})"
             )
         grid = (side, side) if side * side == num_tokens else (1, num_tokens)
-        super().__init__(dim, depth, num_heads, interval, num_points, drop_path_rate, grid if pos_table else None)
+        super().__init__(
+            dim, depth, num_heads, interval, num_points, drop_path_rate, grid if pos_table else None
+        )
         self.token_grid = grid
 
     def forward(self, tokens: Tensor) -> Tensor:
@@ -304,7 +306,12 @@ class GatedAdapter(nn.Module):
             if upsample > 1
             else nn.Identity()
         )
-        common = {"depth": depth, "interval": interval, "num_points": num_points, "drop_path_rate": drop_path_rate}
+        common = {
+            "depth": depth,
+            "interval": interval,
+            "num_points": num_points,
+            "drop_path_rate": drop_path_rate,
+        }
         self.adapter = TokenAdapter(in_channels, dim, num_heads=num_heads, grid=grid, **common)
         self.spectral_adapter: SpectralTokenAdapter | None = None
         self.sem: SpectralEnhancement | None = None

@@ -163,7 +163,9 @@ class UnmixingHead(nn.Module):
         feats = [conv(f) for conv, f in zip(self.level_convs, feats)]
         largest = max((f.shape[-2:] for f in feats), key=lambda s: s[0] * s[1])
         feats = [
-            f if f.shape[-2:] == largest else F.interpolate(f, size=largest, mode="bilinear", align_corners=True)
+            f
+            if f.shape[-2:] == largest
+            else F.interpolate(f, size=largest, mode="bilinear", align_corners=True)
             for f in feats
         ]
         z = F.interpolate(torch.cat(feats, dim=1), size=size, mode="bilinear", align_corners=True)

@@ -22,7 +22,9 @@ __all__ = ["gradient_magnitude", "sam_loss", "sr_loss"]
 
 def _check(y: Tensor, g: Tensor, name: str) -> None:
     if y.shape != g.shape or y.ndim != 4:
-        raise ValueError(f"{name}: expected two (b, c, h, w) tensors of one shape, got {tuple(y.shape)}, {tuple(g.shape)}")
+        raise ValueError(
+            f"{name}: expected two (b, c, h, w) tensors of one shape, got {tuple(y.shape)}, {tuple(g.shape)}"
+        )
 
 
 def sam_loss(y: Tensor, g: Tensor, *, eps: float = 1e-6) -> Tensor:

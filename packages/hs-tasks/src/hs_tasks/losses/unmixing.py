@@ -32,7 +32,9 @@ def sad_loss(x: Tensor, x_hat: Tensor, *, eps: float = 1e-6) -> Tensor:
         Scalar tensor.
     """
     if x.shape != x_hat.shape or x.ndim < 2:
-        raise ValueError(f"sad_loss: expected two (b, c, ...) tensors of one shape, got {x.shape}, {x_hat.shape}")
+        raise ValueError(
+            f"sad_loss: expected two (b, c, ...) tensors of one shape, got {x.shape}, {x_hat.shape}"
+        )
     dot = (x * x_hat).sum(dim=1)
     norms = x.norm(dim=1).clamp_min(eps) * x_hat.norm(dim=1).clamp_min(eps)
     return torch.arccos((dot / norms).clamp(-1 + eps, 1 - eps)).mean()
@@ -60,8 +62,12 @@ def abundance_tv(abundances: Tensor) -> Tensor:
     if abundances.ndim != 4:
         raise ValueError(f"abundance_tv: expected (b, e, h, w), got shape {tuple(abundances.shape)}")
     zero = abundances.new_zeros(())
-    rows = (abundances[..., 1:, :] - abundances[..., :-1, :]).abs().mean() if abundances.shape[-2] > 1 else zero
-    cols = (abundances[..., :, 1:] - abundances[..., :, :-1]).abs().mean() if abundances.shape[-1] > 1 else zero
+    rows = (
+        (abundances[..., 1:, :] - abundances[..., :-1, :]).abs().mean() if abundances.shape[-2] > 1 else zero
+    )
+    cols = (
+        (abundances[..., :, 1:] - abundances[..., :, :-1]).abs().mean() if abundances.shape[-1] > 1 else zero
+    )
     return rows + cols
 
 

@@ -34,10 +34,18 @@ from torch import Tensor, nn
 import hs_data
 from hs_backbone import HyperSIGMA, SpatialViT
 from hs_data.datasets import TileDataset
-from hs_data.synthetic import deadlines, gaussian_blind, gaussian_iid, gaussian_noniid, impulse, noise_case, stripes
+from hs_data.synthetic import (
+    deadlines,
+    gaussian_blind,
+    gaussian_iid,
+    gaussian_noniid,
+    impulse,
+    noise_case,
+    stripes,
+)
 from hs_tasks.baselines import subspace_denoise
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, register_task
-from hs_tasks.dense import ImageQualityEvaluator, RandomCrops, run_evaluator
+from hs_tasks.dense import ImageQualityEvaluator, RandomCrops, band_split, run_evaluator, take_band
 from hs_tasks.finetuning import finetune
 from hs_tasks.heads.denoising import DenoisingHead
 from hs_tasks.metrics import image_quality
@@ -52,7 +60,6 @@ __all__ = [
     "complex_training_noise",
     "denoising_model",
     "denoising_recipe",
-    "row_split",
 ]
 
 DENOISING_METRICS = ("mpsnr", "mssim", "sam", "ergas")
@@ -133,7 +140,9 @@ def complex_training_noise(x: Tensor, rng: np.random.Generator) -> Tensor:
     """Upstream's complex training noise: non-i.i.d. Gaussian (per band sigma from {10, 30, 50,
     70}/255) plus one of {none, impulse, impulse, stripes, deadlines}, drawn per call."""
     noisy = gaussian_noniid(x, seed=rng)
-    extra: Callable[..., Tensor] | None = [None, impulse, impulse, stripes, deadlines][int(rng.integers(0, 5))]
+    extra: Callable[..., Tensor] | None = [None, impulse, impulse, stripes, deadlines][
+        int(rng.integers(0, 5))
+    ]
     return extra(noisy, seed=rng) if extra is not None else noisy
 
 
@@ -143,32 +152,6 @@ def _make_pair(noise: str) -> Callable[[Tensor, np.random.Generator], dict[str, 
         return {"image": clean, "image_noisy": noisy.float()}
 
     return make
-
-
-def row_split(
-    height: int, test_fraction: float, val_fraction: float, minimum: int, *, test_side: str = "bottom"
-) -> dict[str, tuple[int, int]]:
-    """Bands of rows ``[start, stop)``: ``test`` at the bottom (or the top), ``val`` next to it,
-    ``train`` the rest. Every non-empty part is at least ``minimum`` rows (the tile side).
-
-    Raises:
-        ValueError: fractions outside [0, 1), an unknown side, or a part smaller than ``minimum``.
-    """
-    if test_side not in ("bottom", "top"):
-        raise ValueError(f"test_side: expected 'bottom' or 'top', got {test_side!r}")
-    if not (0 < test_fraction < 1 and 0 <= val_fraction < 1 and test_fraction + val_fraction < 1):
-        raise ValueError(f"need 0 < test_fraction, 0 <= val_fraction, sum < 1; got {test_fraction}, {val_fraction}")
-    n_test = max(minimum, round(test_fraction * height))
-    n_val = max(minimum, round(val_fraction * height)) if val_fraction > 0 else 0
-    n_train = height - n_test - n_val
-    if n_train < minimum:
-        raise ValueError(
-            f"a scene of {height} rows leaves {n_train} training rows with test_fraction={test_fraction}, "
-            f"val_fraction={val_fraction} and tiles of {minimum}: lower the fractions or the tile size"
-        )
-    if test_side == "top":
-        return {"train": (n_test + n_val, height), "val": (n_test, n_test + n_val), "test": (0, n_test)}
-    return {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (height - n_test, height)}
 
 
 #: Options of the denoising recipe (``RecipeConfig.options``): CI-sized defaults, paper values noted.
@@ -181,12 +164,13 @@ DENOISING_OPTIONS: dict[str, Any] = {
     "num_tokens": 16,  # spectral tokens (paper 100)
     "test_fraction": 0.25,  # rows held out for testing (paper: WDC rows 600-800)
     "val_fraction": 0.125,  # rows next to the test rows, for model selection
-    "test_side": None,  # "bottom" or "top" (default: DENOISING_DATASET_DEFAULTS, else "bottom")
+    "test_side": None,  # "bottom", "top", "right", "left" (default: DENOISING_DATASET_DEFAULTS, else bottom)
     "patches_per_epoch": 64,  # random training tiles per epoch (paper: ~all crops, x10)
     "stride": None,  # inference tile step (default tile // 2)
     "residual": False,  # add the input to the output (off upstream)
     "adapter_dim": None,  # adapter width (default: the band count, upstream)
     "pos_embed": True,  # position embeddings in the backbone and adapters (paper: on)
+    "drop_flat_bands": True,  # drop bands constant on the training rows (zeroed absorption bands)
     "augment": True,  # random flips/rotations of the training tiles
 }
 
@@ -202,7 +186,7 @@ DENOISING_DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
 DENOISING_FINETUNE: dict[str, Any] = {
     "epochs": 20,
     "batch_size": 8,
-    "lr": 1e-3,
+    "lr": 2e-3,
     "weight_decay": 1e-4,
     "layer_decay": 1.0,
     "warmup_epochs": 1.0,
@@ -220,9 +204,11 @@ def denoising_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     """Denoising of one scene (``cave_chart_and_stuffed_toy``, ``aviris_gatorsense``,
     ``simulated_indian_pines``, or any cube).
 
-    Protocol: the cube is scaled to [0, 1] by a min-max fitted on the training rows only (upstream
-    scales each split by its own band-wise quantiles); rows are split into train (top), validation
-    and test (bottom) bands (:func:`row_split`). Training pairs are made on the fly from random
+    Protocol: bands constant on the training rows are dropped (``drop_flat_bands``: zeroed water
+    absorption bands carry no signal, and ERGAS divides by band means); the cube is scaled to [0, 1]
+    by a min-max fitted on the training rows only (upstream scales each split by its own band-wise
+    quantiles); rows (or columns, ``test_side``) are split into test, validation and train bands
+    (:func:`hs_tasks.dense.band_split`). Training pairs are made on the fly from random
     training tiles; the validation and test regions get fixed, seeded noise and are denoised tile by
     tile (overlaps averaged). Model selection: best validation MPSNR.
 
@@ -236,22 +222,40 @@ def denoising_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     opts = resolve_options(config.options, DENOISING_OPTIONS, "denoising")
     if opts["noise"] not in NOISE_KINDS:
         raise ValueError(f"denoising recipe: noise must be one of {NOISE_KINDS}, got {opts['noise']!r}")
-    cube = np.asarray(hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"], np.float64)
+    cube = np.asarray(
+        hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"], np.float64
+    )
     tile = int(opts["tile"])
     stride = int(opts["stride"] or max(1, tile // 2))
     side = opts["test_side"] or DENOISING_DATASET_DEFAULTS.get(dataset, {}).get("test_side", "bottom")
-    rows = row_split(cube.shape[1], float(opts["test_fraction"]), float(opts["val_fraction"]), tile, test_side=side)
-    train_rows = cube[:, slice(*rows["train"])]
+    axis = 1 if side in ("bottom", "top") else 2
+    rows = band_split(
+        cube.shape[axis], float(opts["test_fraction"]), float(opts["val_fraction"]), tile, side=side
+    )
+    train_rows = take_band(cube, rows["train"], side)
+    spread = train_rows.reshape(cube.shape[0], -1).std(axis=1)
+    kept = (
+        np.flatnonzero(spread > 1e-6 * spread.max()) if opts["drop_flat_bands"] else np.arange(cube.shape[0])
+    )
+    if kept.size < 2:
+        raise ValueError(
+            f"denoising recipe: {dataset!r} has {kept.size} non-constant bands on the training rows"
+        )
+    cube, train_rows = cube[kept], train_rows[kept]
     low, high = float(train_rows.min()), float(train_rows.max())
     if high <= low:
         raise ValueError(f"denoising recipe: {dataset!r} training rows are constant")
     cube = ((cube - low) / (high - low)).astype(np.float32)
-    regions = {k: cube[:, slice(*v)] for k, v in rows.items()}
+    regions = {k: take_band(cube, v, side) for k, v in rows.items()}
 
     clean_test = regions["test"]
     noisy_test = _test_noise(clean_test, opts, seed=config.seed + 1).astype(np.float32)
     base = subspace_denoise(noisy_test)
-    baseline = {k: v for k, v in image_quality(clean_test, base.denoised, data_range=1.0).as_dict().items() if k in DENOISING_METRICS}
+    baseline = {
+        k: v
+        for k, v in image_quality(clean_test, base.denoised, data_range=1.0).as_dict().items()
+        if k in DENOISING_METRICS
+    }
 
     torch.manual_seed(config.seed)
     backbone = build_backbone(
@@ -272,18 +276,23 @@ def denoising_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     )
     ft = resolve_finetune(config, **DENOISING_FINETUNE)
     train = RandomCrops(
-        regions["train"], tile, int(opts["patches_per_epoch"]), make_sample=_make_pair(str(opts["noise"])),
+        regions["train"],
+        tile,
+        int(opts["patches_per_epoch"]),
+        make_sample=_make_pair(str(opts["noise"])),
         augment=bool(opts["augment"]),
     )
     val = None
-    if regions["val"].shape[1]:
+    if regions["val"].shape[axis]:
         clean_val = regions["val"]
         noisy_val = _test_noise(clean_val, opts, seed=config.seed + 2).astype(np.float32)
         val = TileDataset({"image": clean_val, "image_noisy": noisy_val}, tile, stride)
     result = finetune(model, train, val, ft)
 
     test = TileDataset({"image": clean_test, "image_noisy": noisy_test}, tile, stride)
-    metrics, evaluator = run_evaluator(model, test, batch_size=ft.eval_batch_size or ft.batch_size, device=ft.device)
+    metrics, evaluator = run_evaluator(
+        model, test, batch_size=ft.eval_batch_size or ft.batch_size, device=ft.device
+    )
     assert isinstance(evaluator, ImageQualityEvaluator)
     denoised = evaluator.stitched()[0][0]
     noisy_scores = image_quality(clean_test, noisy_test, data_range=1.0).as_dict()
@@ -298,9 +307,12 @@ def denoising_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
         baseline_name="subspace + Lee filter (blind)",
         baseline=baseline,
         split={
-            "method": f"row bands: test at the {side}, validation next to it, train the rest",
-            "rows": {k: list(v) for k, v in rows.items()},
+            "method": f"bands of {'rows' if axis == 1 else 'columns'}: test at the {side}, validation next "
+            "to it, train the rest",
+            "side": side,
+            "bands": {k: list(v) for k, v in rows.items()},
             "scaling": {"min": low, "max": high, "fitted_on": "train rows"},
+            "bands_kept": kept.tolist(),
             "test_noise_seed": config.seed + 1,
             "val_noise_seed": config.seed + 2,
             "seed": config.seed,

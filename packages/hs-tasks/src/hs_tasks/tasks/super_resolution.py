@@ -29,7 +29,7 @@ from hs_backbone import HyperSIGMA, SpatialViT
 from hs_data.synthetic import bicubic_downsample, make_sr_pair
 from hs_tasks.baselines import bicubic_upsample
 from hs_tasks.core import Evaluator, TaskModel, TaskOutput, create_task_model, register_task
-from hs_tasks.dense import ImageQualityEvaluator, SRCrops, SRTiles, run_evaluator
+from hs_tasks.dense import ImageQualityEvaluator, SRCrops, SRTiles, band_split, run_evaluator, take_band
 from hs_tasks.finetuning import finetune
 from hs_tasks.heads.super_resolution import SuperResolutionHead
 from hs_tasks.losses.image import sr_loss
@@ -41,7 +41,6 @@ __all__ = [
     "SR_FINETUNE",
     "SR_OPTIONS",
     "SuperResolutionModel",
-    "column_split",
     "super_resolution_model",
     "super_resolution_recipe",
 ]
@@ -62,7 +61,12 @@ class SuperResolutionModel(TaskModel):
     higher_is_better = True
 
     def __init__(
-        self, backbone: nn.Module, head: SuperResolutionHead, *, sam_weight: float = 0.3, grad_weight: float = 0.1
+        self,
+        backbone: nn.Module,
+        head: SuperResolutionHead,
+        *,
+        sam_weight: float = 0.3,
+        grad_weight: float = 0.1,
     ) -> None:
         super().__init__(backbone, head)
         self.sam_weight, self.grad_weight = sam_weight, grad_weight
@@ -82,7 +86,9 @@ class SuperResolutionModel(TaskModel):
         return TaskOutput(self.head(lr, bicubic, spatial, spectral))
 
     def loss(self, output: TaskOutput, batch: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
-        return sr_loss(output.pred, batch["image_hr"], sam_weight=self.sam_weight, grad_weight=self.grad_weight), {}
+        return sr_loss(
+            output.pred, batch["image_hr"], sam_weight=self.sam_weight, grad_weight=self.grad_weight
+        ), {}
 
     def evaluator(self) -> Evaluator:
         return ImageQualityEvaluator("image_hr", data_range=1.0, scale=float(self.scale))
@@ -129,36 +135,17 @@ def super_resolution_model(
     return SuperResolutionModel(backbone, head, sam_weight=sam_weight, grad_weight=grad_weight)
 
 
-def column_split(width: int, scale: int, test_fraction: float, val_fraction: float, minimum: int) -> dict[str, tuple[int, int]]:
-    """Bands of columns: ``train`` (left), ``val``, ``test`` (right), as HR column ranges
-    ``[start, stop)`` whose widths are multiples of ``scale`` and at least ``minimum`` HR columns
-    (one LR tile) when not empty."""
-    if not (0 < test_fraction < 1 and 0 <= val_fraction < 1 and test_fraction + val_fraction < 1):
-        raise ValueError(f"need 0 < test_fraction, 0 <= val_fraction, sum < 1; got {test_fraction}, {val_fraction}")
-
-    def size(fraction: float) -> int:
-        return max(minimum, round(fraction * width) // scale * scale) if fraction > 0 else 0
-
-    n_test, n_val = size(test_fraction), size(val_fraction)
-    n_train = (width - n_test - n_val) // scale * scale
-    if n_train < minimum:
-        raise ValueError(
-            f"a scene of {width} columns leaves {n_train} training columns at x{scale} with "
-            f"test_fraction={test_fraction}, val_fraction={val_fraction} and HR tiles of {minimum}"
-        )
-    return {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (width - n_test, width)}
-
-
 #: Options of the SR recipe (``RecipeConfig.options``): CI-sized defaults, paper values noted.
 SR_OPTIONS: dict[str, Any] = {
     "scale": 4,  # 4 or 8 (paper: both)
     "lr_tile": None,  # LR tile side (default 32 // scale: HR tiles of 32; paper 32 → HR 128 / 256)
     "num_tokens": 16,  # spectral tokens (paper 36)
-    "test_fraction": 0.4,  # right-most HR columns held out for testing (paper: 8 crops of Houston 2018)
-    "val_fraction": 0.0,  # columns before the test region for selection (0: keep the last epoch)
+    "test_fraction": 0.4,  # HR rows (or columns) held out for testing (paper: 8 crops of Houston 2018)
+    "val_fraction": 0.0,  # a band next to the test region for selection (0: keep the last epoch)
+    "test_side": "bottom",  # "bottom", "top", "right", "left"
     "patches_per_epoch": 64,  # random training crops per epoch
     "stride": None,  # LR inference tile step (default lr_tile // 2)
-    "residual": False,  # add the bicubic image to the output (off upstream)
+    "residual": True,  # add the bicubic image to the output (off upstream: see the README)
     "adapter_dim": None,  # adapter width (default: the band count, upstream)
     "augment": True,  # 8-fold flips/rotations of the training crops (paper: 8-fold)
     "sam_weight": 0.3,
@@ -170,7 +157,7 @@ SR_OPTIONS: dict[str, Any] = {
 SR_FINETUNE: dict[str, Any] = {
     "epochs": 20,
     "batch_size": 8,
-    "lr": 1e-3,
+    "lr": 3e-4,
     "weight_decay": 0.0,
     "layer_decay": 1.0,
     "warmup_epochs": 1.0,
@@ -187,8 +174,9 @@ def super_resolution_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     """Super-resolution of one scene (``pavia_car_had`` = the Pavia crop, ``paris_eo1_hs_ms``, or any
     cube).
 
-    Protocol: the HR cube is scaled by the maximum of its training columns; columns are split into
-    train (left), optional validation and test (right) bands (:func:`column_split`). The training
+    Protocol: HR rows (or columns, ``test_side``) are split into test, optional validation and train
+    bands (:func:`hs_tasks.dense.band_split`, widths multiples of the scale); the cube is scaled by
+    the maximum of its training band. The training
     region is degraded as a whole (per sub-pixel shift) and cut into aligned LR/HR/bicubic crops
     (:class:`~hs_tasks.dense.SRCrops`); the test region is degraded as a whole (``make_sr_pair``)
     and super-resolved tile by tile on the LR grid (overlaps averaged). Nothing of
@@ -206,15 +194,31 @@ def super_resolution_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     lr_tile = int(opts["lr_tile"] or max(1, 32 // scale))
     stride = int(opts["stride"] or max(1, lr_tile // 2))
     hr_tile = lr_tile * scale
-    cube = np.asarray(hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"], np.float64)
-    cols = column_split(cube.shape[2], scale, float(opts["test_fraction"]), float(opts["val_fraction"]), hr_tile)
-    if cube.shape[1] < hr_tile:
-        raise ValueError(f"super_resolution recipe: {cube.shape[1]} rows < one HR tile of {hr_tile}")
-    peak = float(cube[:, :, slice(*cols["train"])].max())
+    cube = np.asarray(
+        hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"], np.float64
+    )
+    side = str(opts["test_side"])
+    axis = 1 if side in ("bottom", "top") else 2
+    if cube.shape[3 - axis] < hr_tile:
+        raise ValueError(
+            f"super_resolution recipe: the scene {cube.shape[1:]} is narrower than one HR tile of {hr_tile}"
+        )
+    bands = band_split(
+        cube.shape[axis],
+        float(opts["test_fraction"]),
+        float(opts["val_fraction"]),
+        hr_tile,
+        side=side,
+        multiple=scale,
+    )
+    peak = float(take_band(cube, bands["train"], side).max())
     if peak <= 0:
         raise ValueError(f"super_resolution recipe: {dataset!r} training columns have no positive value")
     cube = (cube / peak).astype(np.float32)
-    regions = {k: cube[:, :, slice(*v)] for k, v in cols.items()}
+    regions = {k: take_band(cube, v, side) for k, v in bands.items()}
+    regions = {
+        k: v[:, : v.shape[1] // scale * scale, : v.shape[2] // scale * scale] for k, v in regions.items()
+    }
 
     test = _pair(regions["test"], scale)
     baseline = image_quality(test["image_hr"], test["image_bicubic"], data_range=1.0, scale=scale).as_dict()
@@ -251,13 +255,15 @@ def super_resolution_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
         seed=config.seed,
     )
     val = None
-    if regions["val"].shape[2]:
+    if regions["val"].shape[axis]:
         vp = _pair(regions["val"], scale)
         val = SRTiles(vp["image_lr"], vp["image_hr"], vp["image_bicubic"], lr_tile, stride)
     result = finetune(model, train, val, ft)
 
     tiles = SRTiles(test["image_lr"], test["image_hr"], test["image_bicubic"], lr_tile, stride)
-    metrics, evaluator = run_evaluator(model, tiles, batch_size=ft.eval_batch_size or ft.batch_size, device=ft.device)
+    metrics, evaluator = run_evaluator(
+        model, tiles, batch_size=ft.eval_batch_size or ft.batch_size, device=ft.device
+    )
     assert isinstance(evaluator, ImageQualityEvaluator)
     return RecipeResult(
         task="super_resolution",
@@ -269,8 +275,10 @@ def super_resolution_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
         baseline_name="bicubic (MATLAB-style)",
         baseline=baseline,
         split={
-            "method": "column bands: train (left), validation, test (right); HR columns",
-            "columns": {k: list(v) for k, v in cols.items()},
+            "method": f"bands of HR {'rows' if axis == 1 else 'columns'}: test at the {side}, validation "
+            "next to it, train the rest",
+            "side": side,
+            "bands": {k: list(v) for k, v in bands.items()},
             "scaling": {"divided_by": peak, "fitted_on": "train columns"},
             "scale": scale,
             "seed": config.seed,

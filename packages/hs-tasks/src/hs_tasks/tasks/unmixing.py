@@ -137,7 +137,9 @@ class UnmixingModel(TaskModel):
         x = batch["image"]
         assert isinstance(self.head, UnmixingHead)
         abundances, recon = self.head(spatial_levels(self.backbone, x), tuple(x.shape[-2:]))
-        return TaskOutput(abundances, {"reconstruction": recon, "endmembers": self.head.decoder.nonnegative()})
+        return TaskOutput(
+            abundances, {"reconstruction": recon, "endmembers": self.head.decoder.nonnegative()}
+        )
 
     def loss(self, output: TaskOutput, batch: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
         sad = sad_loss(batch["image"], output.extras["reconstruction"])
@@ -149,7 +151,11 @@ class UnmixingModel(TaskModel):
         else:
             tv = sad.new_zeros(())
         loss = sad + self.sparsity_weight * sparse + self.tv_weight * tv
-        return loss, {"sad": float(sad.detach()), "sparsity": float(sparse.detach()), "tv": float(tv.detach())}
+        return loss, {
+            "sad": float(sad.detach()),
+            "sparsity": float(sparse.detach()),
+            "tv": float(tv.detach()),
+        }
 
     def evaluator(self) -> Evaluator:
         return UnmixingEvaluator()
@@ -249,7 +255,9 @@ def unmixing_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     scene = hs_data.load_scene(dataset, root=config.data_root)
     for key in ("image", "abundances", "endmembers"):
         if key not in scene:
-            raise ValueError(f"unmixing recipe: dataset {dataset!r} has no {key!r} (an unmixing scene is needed)")
+            raise ValueError(
+                f"unmixing recipe: dataset {dataset!r} has no {key!r} (an unmixing scene is needed)"
+            )
     cube = np.asarray(scene["image"], dtype=np.float32)
     ref_em, ref_ab = np.asarray(scene["endmembers"]), np.asarray(scene["abundances"])
     bands, e = cube.shape[0], ref_em.shape[0]
@@ -294,7 +302,9 @@ def unmixing_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     history = finetune(model, train, None, ft)
 
     test = TileDataset({"image": cube, "abundances": ref_ab, "endmembers": ref_em}, tile, stride)
-    metrics, evaluator = run_evaluator(model, test, batch_size=ft.eval_batch_size or ft.batch_size, device=ft.device)
+    metrics, evaluator = run_evaluator(
+        model, test, batch_size=ft.eval_batch_size or ft.batch_size, device=ft.device
+    )
     assert isinstance(evaluator, UnmixingEvaluator)
     assert evaluator.endmembers is not None
     return RecipeResult(

@@ -1,0 +1,217 @@
+"""Ours against the classical baseline, per (task, dataset): the README's leaderboard table.
+
+Every row is one :class:`Entry`: a registered recipe (:func:`hs_tasks.run_recipe`) on one real scene
+with a fixed configuration (backbone, seed, options, fine-tuning budget). The script runs the entries
+and prints one Markdown row each: the baseline's and our test scores on the entry's metrics, and the
+command that reproduces the row. Budgets are "CPU minutes" on the tiny ``test_*`` backbones trained
+from scratch; they are longer than the CI tests but far from the paper's.
+
+Usage, from the repository root, with hs-tasks importable (e.g. the ``tests(hs-tasks)`` nox venv)::
+
+    HS_DATA_ROOT=/path/to/shared/data python packages/hs-tasks/benchmarks/tasks_report.py
+    ... tasks_report.py --list                      # the entry names
+    ... tasks_report.py --entry unmixing/samson     # one row
+    ... tasks_report.py --task denoising --json out.json
+
+To add a task, append entries to :data:`ENTRIES` (one per dataset).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import torch
+
+from hs_tasks import FinetuneConfig, RecipeConfig, RecipeResult, run_recipe
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One leaderboard row.
+
+    Attributes:
+        task: recipe name.
+        dataset: hs-data registry name.
+        label: dataset as printed (with the protocol variant, e.g. ``"CAVE, σ=50"``).
+        metrics: ``(key, printed name, decimals)`` of the metrics to print; the first is the main one.
+        options: recipe options.
+        finetune: FinetuneConfig overrides (the budget).
+        backbone: backbone registry name.
+        seed: run seed.
+    """
+
+    task: str
+    dataset: str
+    label: str
+    metrics: tuple[tuple[str, str, int], ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    finetune: dict[str, Any] = field(default_factory=dict)
+    backbone: str = "test_hypersigma"
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        """``task/dataset`` plus the variant (what ``--entry`` takes)."""
+        variant = "".join(f",{k}={v}" for k, v in sorted(self.options.items()) if k in _VARIANT_KEYS)
+        return f"{self.task}/{self.dataset}{variant}"
+
+
+_VARIANT_KEYS = ("noise", "scale")
+_UNMIX = (("abundance_rmse", "abundance RMSE", 4), ("mean_sad", "mean SAD (rad)", 4))
+_IMAGE = (("mpsnr", "MPSNR", 2), ("mssim", "MSSIM", 4), ("sam", "SAM°", 2), ("ergas", "ERGAS", 2))
+_SR = (*_IMAGE, ("cc", "CC", 4), ("rmse", "RMSE", 4))
+
+_UNMIX_FT = {"epochs": 60, "batch_size": 8}
+_DENOISE_FT = {"epochs": 60, "batch_size": 8}
+_SR_FT = {"epochs": 60, "batch_size": 8}
+
+ENTRIES: list[Entry] = [
+    Entry("unmixing", "samson", "Samson (95x95x156, 3 em.)", _UNMIX, {"patches_per_epoch": 64}, _UNMIX_FT),
+    Entry(
+        "unmixing",
+        "jasper_ridge",
+        "Jasper Ridge (100x100x198, 4 em.)",
+        _UNMIX,
+        {"patches_per_epoch": 64},
+        _UNMIX_FT,
+    ),
+    Entry(
+        "denoising",
+        "cave_chart_and_stuffed_toy",
+        "CAVE chart+toy (256x256x31), Gaussian σ=50/255 (blind training)",
+        _IMAGE,
+        {"noise": "gaussian"},
+        _DENOISE_FT,
+    ),
+    Entry(
+        "denoising",
+        "cave_chart_and_stuffed_toy",
+        "CAVE chart+toy, complex noise case 5",
+        _IMAGE,
+        {"noise": "complex"},
+        _DENOISE_FT,
+    ),
+    Entry(
+        "denoising",
+        "aviris_gatorsense",
+        "GatorSense AVIRIS (90x90x224), Gaussian σ=50/255",
+        _IMAGE,
+        {"noise": "gaussian", "tile": 16},
+        _DENOISE_FT,
+    ),
+    Entry(
+        "super_resolution",
+        "pavia_car_had",
+        "Pavia crop (80x100x102), x4",
+        _SR,
+        {"scale": 4},
+        _SR_FT,
+    ),
+    Entry("super_resolution", "pavia_car_had", "Pavia crop, x8", _SR, {"scale": 8}, _SR_FT),
+    Entry(
+        "super_resolution",
+        "paris_eo1_hs_ms",
+        "Paris EO-1 (72x72x128), x4",
+        _SR,
+        {"scale": 4},
+        _SR_FT,
+    ),
+    Entry(
+        "super_resolution", "paris_eo1_hs_ms", "Paris EO-1, x8", _SR, {"scale": 8}, _SR_FT
+    ),
+]
+
+
+def run_entry(entry: Entry) -> RecipeResult:
+    """Run one entry's recipe."""
+    config = RecipeConfig(
+        backbone=entry.backbone,
+        seed=entry.seed,
+        options=dict(entry.options),
+        finetune=FinetuneConfig(progress=False, **entry.finetune),
+    )
+    return run_recipe(entry.task, entry.dataset, config)
+
+
+def _scores(values: dict[str, float], metrics: tuple[tuple[str, str, int], ...]) -> str:
+    return " / ".join(f"{values[k]:.{d}f}" if k in values else "—" for k, _, d in metrics)
+
+
+def row(entry: Entry, result: RecipeResult) -> str:
+    """The Markdown row of one finished entry."""
+    names = " / ".join(n for _, n, _ in entry.metrics)
+    main, _, _ = entry.metrics[0]
+    ours, base = result.metrics[main], result.baseline[main]
+    better = ours > base if result.higher_is_better else ours < base
+    verdict = "**ours**" if better else "baseline"
+    command = f"`python packages/hs-tasks/benchmarks/tasks_report.py --entry '{entry.name}'`"
+    base = f"{result.baseline_name}: {_scores(result.baseline, entry.metrics)}"
+    ours_text = f"{entry.backbone}: {_scores(result.metrics, entry.metrics)}"
+    cells = [entry.task, entry.label, names, base, ours_text, verdict, f"{result.seconds:.0f}", command]
+    return "| " + " | ".join(cells) + " |"
+
+
+HEADER = (
+    "| task | dataset | metrics (first = main) | baseline | ours | better on main | seconds | command |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entry", action="append", help="run only this entry (repeatable; see --list)")
+    parser.add_argument("--task", action="append", help="run only this task's entries (repeatable)")
+    parser.add_argument("--list", action="store_true", help="print the entry names and exit")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--json", help="also write every result's metrics and timing to this file")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(e.name for e in ENTRIES))
+        return 0
+    chosen = [
+        e
+        for e in ENTRIES
+        if (not args.entry or e.name in args.entry) and (not args.task or e.task in args.task)
+    ]
+    if not chosen:
+        print(f"no entry matches; known: {[e.name for e in ENTRIES]}", file=sys.stderr)
+        return 2
+    if not os.environ.get("HS_DATA_ROOT"):
+        print("set HS_DATA_ROOT to the benchmark data folder (see MANIFEST.md there)", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+    print(HEADER, flush=True)
+    records = []
+    start = time.perf_counter()
+    for entry in chosen:
+        result = run_entry(entry)
+        print(row(entry, result), flush=True)
+        records.append(
+            {
+                "entry": entry.name,
+                "config": dataclasses.asdict(entry),
+                "metrics": result.metrics,
+                "baseline": result.baseline,
+                "baseline_name": result.baseline_name,
+                "seconds": result.seconds,
+                "split": result.split,
+            }
+        )
+    print(f"\n({time.perf_counter() - start:.0f} s, {args.threads} thread(s))", file=sys.stderr)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(records, f, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
