@@ -80,9 +80,7 @@ def test_lovasz_dense_layout_gradient_and_empty_batch() -> None:
     labels = torch.randint(0, 3, (2, 4, 5))
     labels[0, 0] = 255
     dense = lovasz_softmax(logits.softmax(1), labels)
-    flat = lovasz_softmax(
-        logits.softmax(1).permute(0, 2, 3, 1).reshape(-1, 3), labels.reshape(-1)
-    )
+    flat = lovasz_softmax(logits.softmax(1).permute(0, 2, 3, 1).reshape(-1, 3), labels.reshape(-1))
     torch.testing.assert_close(dense, flat)
     dense.backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0

@@ -50,7 +50,9 @@ def _model(data: dict, ssa: str, glob: str, num_classes: int | None = None) -> P
 
 
 @pytest.mark.parametrize(("ssa", "glob"), BACKENDS)
-def test_patch_classifier_reproduces_the_official_classifier(fusion_fixture: dict, ssa: str, glob: str) -> None:
+def test_patch_classifier_reproduces_the_official_classifier(
+    fusion_fixture: dict, ssa: str, glob: str
+) -> None:
     data = fusion_fixture
     model = _model(data, ssa, glob)
     report = load_official_classifier(model, data["state_dict"])

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-
 from realdata import data_root
 
 import hs_data
@@ -26,11 +25,15 @@ def _one_thread(_threads: None) -> None:
     torch.set_num_threads(1)
 
 
-def _run(task: str, dataset: str, backbone: str = "test_hypersigma", *, seed: int = 0, **kw: Any) -> RecipeResult:
+def _run(
+    task: str, dataset: str, backbone: str = "test_hypersigma", *, seed: int = 0, **kw: Any
+) -> RecipeResult:
     data_root()  # skips without HS_DATA_ROOT
     options = kw.pop("options", {})
     finetune = FinetuneConfig(progress=False, layer_decay=1.0, **kw)
-    result = run_recipe(task, dataset, RecipeConfig(backbone=backbone, options=options, finetune=finetune, seed=seed))
+    result = run_recipe(
+        task, dataset, RecipeConfig(backbone=backbone, options=options, finetune=finetune, seed=seed)
+    )
     assert result.task == task and result.dataset == dataset and result.backbone == backbone
     assert result.main_metric in result.metrics
     for name, value in {**result.metrics, **result.baseline}.items():

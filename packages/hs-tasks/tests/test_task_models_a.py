@@ -15,8 +15,9 @@ import hs_backbone as hb
 from hs_tasks import create_task_model, list_recipes, list_tasks
 from hs_tasks.heads import FPNChangeHead, PooledMLPHead, SegmentationHead, SiameseDifferenceHead
 from hs_tasks.metrics import change_detection_report, classification_report, detection_aucs
+from hs_tasks.recipes import resolve_finetune
 from hs_tasks.tasks import TileAccumulator, build_backbone, pseudo_labels
-from hs_tasks.tasks.common import backbone_family, recipe_finetune_config, resolve_options
+from hs_tasks.tasks.common import backbone_family, resolve_options
 
 BACKBONES = ["test_hypersigma", "test_spatial_vit"]
 
@@ -135,9 +136,14 @@ def test_detection_head_needs_full_resolution_levels() -> None:
         model({"image": torch.randn(1, 7, 8, 8)})
 
 
-@pytest.mark.parametrize(("name", "patch", "sp"), [("test_hypersigma", 5, 1), ("test_spatial_vit", 7, 1), ("test_hypersigma", 8, 2)])
+@pytest.mark.parametrize(
+    ("name", "patch", "sp"),
+    [("test_hypersigma", 5, 1), ("test_spatial_vit", 7, 1), ("test_hypersigma", 8, 2)],
+)
 def test_siamese_change_detector(name: str, patch: int, sp: int) -> None:
-    backbone = _backbone(name, in_chans=5, img_size=patch, patch_size=sp, fpn="identity", use_abs_pos_emb=False)
+    backbone = _backbone(
+        name, in_chans=5, img_size=patch, patch_size=sp, fpn="identity", use_abs_pos_emb=False
+    )
     grid = patch // sp
     model = create_task_model("change_detection", backbone=backbone, grid=grid)
     assert isinstance(model.head, SiameseDifferenceHead)
@@ -182,7 +188,9 @@ def test_multispectral_change_detector(name: str) -> None:
 
 def test_classification_evaluator_matches_the_report(rng: np.random.Generator) -> None:
     model = create_task_model(
-        "classification", backbone=_backbone("test_spatial_vit", in_chans=3, img_size=8, patch_size=2), num_classes=4
+        "classification",
+        backbone=_backbone("test_spatial_vit", in_chans=3, img_size=8, patch_size=2),
+        num_classes=4,
     )
     ev = model.evaluator()
     truth, preds = [], []
@@ -203,7 +211,9 @@ def test_classification_evaluator_matches_the_report(rng: np.random.Generator) -
 
 def test_tile_accumulator_averages_overlaps() -> None:
     acc = TileAccumulator()
-    acc.add(torch.tensor([[0, 0], [0, 2]]), torch.stack([torch.full((1, 2, 3), 1.0), torch.full((1, 2, 3), 3.0)]))
+    acc.add(
+        torch.tensor([[0, 0], [0, 2]]), torch.stack([torch.full((1, 2, 3), 1.0), torch.full((1, 2, 3), 3.0)])
+    )
     out = acc.assemble()
     np.testing.assert_allclose(out[0], [[1, 1, 2, 3, 3], [1, 1, 2, 3, 3]])
     padded = acc.assemble((3, 6), fill=-1.0)
@@ -234,7 +244,11 @@ def test_dense_evaluators_equal_the_metrics_on_the_whole_map(rng: np.random.Gene
     assert det.compute() == pytest.approx(detection_aucs(scores, truth).as_dict())
 
     logits = rng.standard_normal((2, 20, 23))
-    labels = np.where(rng.random((20, 23)) < 0.3, 255, (logits[1] > logits[0]).astype(np.int64) ^ (rng.random((20, 23)) < 0.2))
+    labels = np.where(
+        rng.random((20, 23)) < 0.3,
+        255,
+        (logits[1] > logits[0]).astype(np.int64) ^ (rng.random((20, 23)) < 0.2),
+    )
     origin, logit_tiles = _tiles(logits, 8, 5)
     _, label_tiles = _tiles(labels, 8, 5)
     mcd = create_task_model(
@@ -287,19 +301,30 @@ def test_options_finetune_defaults_and_backbones() -> None:
     from hs_tasks import FinetuneConfig, RecipeConfig
 
     assert resolve_options("x", {"a": 1, "b": 2}, {"b": 3}) == {"a": 1, "b": 3}
-    with pytest.raises(ValueError, match=r"unknown option\(s\) \['c'\]; the recipe's options are \['a', 'b'\]"):
+    with pytest.raises(
+        ValueError, match=r"unknown option\(s\) \['c'\]; the recipe's options are \['a', 'b'\]"
+    ):
         resolve_options("x", {"a": 1, "b": 2}, {"c": 3})
-    default = recipe_finetune_config(RecipeConfig(seed=4), epochs=3, lr=1e-3)
+    default = resolve_finetune(RecipeConfig(seed=4), epochs=3, lr=1e-3)
     assert (default.epochs, default.lr, default.seed) == (3, 1e-3, 4)
-    chosen = recipe_finetune_config(RecipeConfig(seed=4, finetune=FinetuneConfig(epochs=7)), epochs=3)
+    chosen = resolve_finetune(RecipeConfig(seed=4, finetune=FinetuneConfig(epochs=7)), epochs=3)
     assert (chosen.epochs, chosen.seed) == (7, 4)
 
-    assert backbone_family("hypersigma_base") == "hypersigma" and backbone_family("test_spatial_vit") == "spatial"
+    assert (
+        backbone_family("hypersigma_base") == "hypersigma"
+        and backbone_family("test_spatial_vit") == "spatial"
+    )
     with pytest.raises(ValueError, match="not a task backbone"):
         backbone_family("test_spectral_vit")
     with pytest.raises(ValueError, match="unknown name"):
         backbone_family("resnet50")
-    spat = build_backbone("test_spatial_vit", in_chans=5, img_size=9, patch_size=1, num_tokens=25, sem_channels=7)
+    spat = build_backbone(
+        "test_spatial_vit", in_chans=5, img_size=9, patch_size=1, num_tokens=25, sem_channels=7
+    )
     assert isinstance(spat, hb.SpatialViT) and spat.in_chans == 5  # HyperSIGMA-only settings ignored
-    hyper = build_backbone("test_hypersigma", in_chans=5, img_size=9, patch_size=1, fpn="identity", spectral_level=2)
-    assert isinstance(hyper, hb.HyperSIGMA) and hyper.spectral_level == 2 and hyper.spectral.proj_levels == (2,)
+    hyper = build_backbone(
+        "test_hypersigma", in_chans=5, img_size=9, patch_size=1, fpn="identity", spectral_level=2
+    )
+    assert (
+        isinstance(hyper, hb.HyperSIGMA) and hyper.spectral_level == 2 and hyper.spectral.proj_levels == (2,)
+    )

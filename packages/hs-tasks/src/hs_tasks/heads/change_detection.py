@@ -44,7 +44,9 @@ class SiameseDifferenceHead(nn.Module):
         ``forward(levels_a, levels_b)``: ``(b, d_l, g, g)`` per level and date → logits ``(b, k)``.
     """
 
-    def __init__(self, in_channels: Sequence[int], grid: int, *, channels: int = 64, num_classes: int = 2) -> None:
+    def __init__(
+        self, in_channels: Sequence[int], grid: int, *, channels: int = 64, num_classes: int = 2
+    ) -> None:
         super().__init__()
         self.in_channels = tuple(int(c) for c in in_channels)
         levels = len(self.in_channels)
@@ -112,7 +114,9 @@ class FPNChangeHead(nn.Module):
         self.fuse = nn.ModuleList(ConvNormAct(2 * c, channels, 1) for c in self.in_channels)
         self.cls = nn.Conv2d(channels, num_classes, 1)
 
-    def forward(self, levels_a: Sequence[Tensor], levels_b: Sequence[Tensor], size: tuple[int, int]) -> Tensor:
+    def forward(
+        self, levels_a: Sequence[Tensor], levels_b: Sequence[Tensor], size: tuple[int, int]
+    ) -> Tensor:
         if len(levels_a) != len(self.in_channels) or len(levels_b) != len(self.in_channels):
             raise ValueError(
                 f"FPNChangeHead: expected {len(self.in_channels)} levels per date, got {len(levels_a)} and "

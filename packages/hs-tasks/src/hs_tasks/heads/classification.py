@@ -101,14 +101,20 @@ class SegmentationHead(nn.Module):
     """
 
     def __init__(
-        self, in_channels: Sequence[int], num_classes: int, *, channels: int = 128, activation: str | None = None
+        self,
+        in_channels: Sequence[int],
+        num_classes: int,
+        *,
+        channels: int = 128,
+        activation: str | None = None,
     ) -> None:
         super().__init__()
         if num_classes < 1:
             raise ValueError(f"num_classes: expected >= 1, got {num_classes}")
         self.in_channels = tuple(int(c) for c in in_channels)
         self.reduce = nn.ModuleList(
-            nn.Identity() if c == channels else nn.Conv2d(c, channels, 1, bias=False) for c in self.in_channels
+            nn.Identity() if c == channels else nn.Conv2d(c, channels, 1, bias=False)
+            for c in self.in_channels
         )
         self.fuse = nn.Conv2d(channels * len(self.in_channels), channels, 1)
         self.act = make_activation(activation)

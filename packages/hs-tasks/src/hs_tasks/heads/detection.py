@@ -38,7 +38,8 @@ class LevelSum(nn.Module):
         super().__init__()
         self.in_channels = tuple(int(c) for c in in_channels)
         self.proj = nn.ModuleList(
-            nn.Identity() if c == channels else nn.Conv2d(c, channels, 1, bias=False) for c in self.in_channels
+            nn.Identity() if c == channels else nn.Conv2d(c, channels, 1, bias=False)
+            for c in self.in_channels
         )
         self.conv_features = nn.Conv2d(channels, channels, 1, bias=False)
 
@@ -48,7 +49,8 @@ class LevelSum(nn.Module):
         sizes = {tuple(level.shape[-2:]) for level in levels}
         if len(sizes) != 1:
             raise ValueError(
-                f"LevelSum: the levels must share one size (build the backbone with fpn='identity'), got {sizes}"
+                "LevelSum: the levels must share one size (build the backbone with fpn='identity'), "
+                f"got {sizes}"
             )
         total = sum(op(level) for op, level in zip(self.proj, levels))
         return self.conv_features(total)  # type: ignore[arg-type]
@@ -80,7 +82,8 @@ class TargetDetectionHead(nn.Module):
     def forward(self, levels: Sequence[Tensor], target: Tensor) -> Tensor:
         if target.ndim != 2 or target.shape[1] != self.bands:
             raise ValueError(
-                f"TargetDetectionHead: expected a (b, {self.bands}) target spectrum, got {tuple(target.shape)}"
+                f"TargetDetectionHead: expected a (b, {self.bands}) target spectrum, "
+                f"got {tuple(target.shape)}"
             )
         feats = self.features(levels)
         return torch.einsum("bd,bdhw->bhw", self.embed_target(target), feats)

@@ -118,7 +118,11 @@ def cross_entropy_lovasz(
     Returns:
         The loss and ``{"ce": ..., "lovasz": ...}`` for logging.
     """
-    weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=logits.dtype, device=logits.device)
+    weight = (
+        None
+        if class_weights is None
+        else torch.as_tensor(class_weights, dtype=logits.dtype, device=logits.device)
+    )
     ce = masked_cross_entropy(logits, labels, weight=weight, ignore_index=ignore_index)
     lov = lovasz_softmax(logits.softmax(dim=1), labels, ignore_index=ignore_index)
     return ce + lovasz_weight * lov, {"ce": float(ce.detach()), "lovasz": float(lov.detach())}

@@ -8,9 +8,20 @@ Importing this package registers them:
   coarse detector).
 * :mod:`~hs_tasks.tasks.change_detection`: ``change_detection`` (Siamese, hyperspectral pairs).
 * :mod:`~hs_tasks.tasks.multispectral_change`: ``multispectral_change_detection`` (stem + FPN head).
+* :mod:`~hs_tasks.tasks.unmixing`: ``unmixing``.
+* :mod:`~hs_tasks.tasks.denoising`: ``denoising``.
+* :mod:`~hs_tasks.tasks.super_resolution`: ``super_resolution``.
 """
 
-from hs_tasks.tasks import change_detection, classification, detection, multispectral_change
+from hs_tasks.tasks import (
+    change_detection,
+    classification,
+    denoising,
+    detection,
+    multispectral_change,
+    super_resolution,
+    unmixing,
+)
 from hs_tasks.tasks.change_detection import ChangeEvaluator, PairPatchDataset, SiameseChangeDetector
 from hs_tasks.tasks.classification import (
     ClassificationEvaluator,
@@ -19,7 +30,8 @@ from hs_tasks.tasks.classification import (
     PatchClassifier,
     load_official_classifier,
 )
-from hs_tasks.tasks.multispectral_change import DenseChangeEvaluator, MultispectralChangeDetector
+from hs_tasks.tasks.common import TileAccumulator, build_backbone, predict
+from hs_tasks.tasks.denoising import DenoisingModel, denoising_model, denoising_recipe
 from hs_tasks.tasks.detection import (
     AnomalyDetector,
     DetectionEvaluator,
@@ -27,29 +39,48 @@ from hs_tasks.tasks.detection import (
     coarse_detection,
     pseudo_labels,
 )
-from hs_tasks.tasks.common import TileAccumulator, build_backbone, predict
+from hs_tasks.tasks.multispectral_change import DenseChangeEvaluator, MultispectralChangeDetector
+from hs_tasks.tasks.super_resolution import (
+    SuperResolutionModel,
+    super_resolution_model,
+    super_resolution_recipe,
+)
+from hs_tasks.tasks.unmixing import UnmixingEvaluator, UnmixingModel, unmixing_model, unmixing_recipe
 
 __all__ = [
+    "AnomalyDetector",
     "ChangeEvaluator",
+    "ClassificationEvaluator",
+    "DenoisingModel",
     "DenseChangeEvaluator",
+    "DenseClassificationEvaluator",
+    "DetectionEvaluator",
+    "ImageClassifier",
     "MultispectralChangeDetector",
     "PairPatchDataset",
-    "SiameseChangeDetector",
-    "change_detection",
-    "multispectral_change",
-    "AnomalyDetector",
-    "DetectionEvaluator",
-    "TargetDetector",
-    "coarse_detection",
-    "detection",
-    "pseudo_labels",
-    "ClassificationEvaluator",
-    "DenseClassificationEvaluator",
-    "ImageClassifier",
     "PatchClassifier",
+    "SiameseChangeDetector",
+    "SuperResolutionModel",
+    "TargetDetector",
     "TileAccumulator",
+    "UnmixingEvaluator",
+    "UnmixingModel",
     "build_backbone",
+    "change_detection",
     "classification",
+    "coarse_detection",
+    "denoising",
+    "denoising_model",
+    "denoising_recipe",
+    "detection",
     "load_official_classifier",
+    "multispectral_change",
     "predict",
+    "pseudo_labels",
+    "super_resolution",
+    "super_resolution_model",
+    "super_resolution_recipe",
+    "unmixing",
+    "unmixing_model",
+    "unmixing_recipe",
 ]

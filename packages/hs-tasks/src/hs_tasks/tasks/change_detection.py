@@ -39,8 +39,8 @@ from hs_tasks.finetuning import finetune
 from hs_tasks.heads.change_detection import SiameseDifferenceHead
 from hs_tasks.heads.common import backbone_levels, level_channels
 from hs_tasks.metrics.change_detection import change_detection_report
-from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe
-from hs_tasks.tasks.common import build_backbone, is_test_backbone, predict, recipe_finetune_config, resolve_options
+from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe, resolve_finetune
+from hs_tasks.tasks.common import build_backbone, is_test_backbone, predict, resolve_options
 
 __all__ = ["ChangeEvaluator", "PairPatchDataset", "SiameseChangeDetector", "siamese_levels"]
 
@@ -48,7 +48,9 @@ __all__ = ["ChangeEvaluator", "PairPatchDataset", "SiameseChangeDetector", "siam
 def siamese_levels(backbone: nn.Module, pre: Tensor, post: Tensor) -> tuple[list[Tensor], list[Tensor]]:
     """Both dates through one backbone (one batched call): levels of ``pre`` and of ``post``."""
     if pre.shape != post.shape:
-        raise ValueError(f"image_pre {tuple(pre.shape)} and image_post {tuple(post.shape)} must have the same shape")
+        raise ValueError(
+            f"image_pre {tuple(pre.shape)} and image_post {tuple(post.shape)} must have the same shape"
+        )
     levels = backbone_levels(backbone, torch.cat([pre, post], dim=0))
     b = pre.shape[0]
     return [level[:b] for level in levels], [level[b:] for level in levels]
@@ -61,7 +63,14 @@ class PairPatchDataset(Dataset):
     """
 
     def __init__(
-        self, pre: np.ndarray, post: np.ndarray, split: Split, part: str, *, patch_radius: int, padding: str = "reflect"
+        self,
+        pre: np.ndarray,
+        post: np.ndarray,
+        split: Split,
+        part: str,
+        *,
+        patch_radius: int,
+        padding: str = "reflect",
     ) -> None:
         self.pre = PixelPatchDataset(pre, split, part, patch_radius=patch_radius, padding=padding)
         self.post = PixelPatchDataset(post, split, part, patch_radius=patch_radius, padding=padding)
@@ -126,7 +135,9 @@ class SiameseChangeDetector(TaskModel):
 @register_task("change_detection")
 def change_detection(*, backbone: nn.Module, grid: int, channels: int = 64) -> SiameseChangeDetector:
     """Siamese change detector; ``grid`` is the side of the backbone's (identity-pyramid) levels."""
-    return SiameseChangeDetector(backbone, SiameseDifferenceHead(level_channels(backbone), grid, channels=channels))
+    return SiameseChangeDetector(
+        backbone, SiameseDifferenceHead(level_channels(backbone), grid, channels=channels)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- recipe
@@ -196,7 +207,7 @@ def change_detection_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
         pretrained=config.pretrained,
     )
     model = create_task_model("change_detection", backbone=backbone, grid=int(opts["patch"]) // sp)
-    ft_cfg = recipe_finetune_config(config, **CHANGE_FINETUNE)
+    ft_cfg = resolve_finetune(config, **CHANGE_FINETUNE)
     result = finetune(model, parts["train"], parts["val"] if len(parts["val"]) else None, ft_cfg)
     evaluator = predict(model, parts["test"], batch_size=max(64, ft_cfg.eval_batch_size or ft_cfg.batch_size))
     assert isinstance(evaluator, ChangeEvaluator)
@@ -206,8 +217,14 @@ def change_detection_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     if opts["baseline"]:
         cva = change_vector_analysis(pre, post, normalize="each")
         cva_map = cva.change_map.astype(np.int64)
-        baseline = change_detection_report(cva.change_map, label.astype(bool), mask=split.mask("test")).as_dict()
-    artifacts = {"prediction": evaluator.change_map(split.shape), "label": label, "test_mask": split.mask("test")}
+        baseline = change_detection_report(
+            cva.change_map, label.astype(bool), mask=split.mask("test")
+        ).as_dict()
+    artifacts = {
+        "prediction": evaluator.change_map(split.shape),
+        "label": label,
+        "test_mask": split.mask("test"),
+    }
     if cva_map is not None:
         artifacts["baseline_prediction"] = cva_map
     return RecipeResult(

@@ -49,14 +49,13 @@ from hs_tasks.metrics.classification import (
     overall_accuracy,
     per_class_accuracy,
 )
-from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe
+from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe, resolve_finetune
 from hs_tasks.tasks.common import (
     TileAccumulator,
     backbone_family,
     build_backbone,
     is_test_backbone,
     predict,
-    recipe_finetune_config,
     resolve_options,
 )
 
@@ -97,9 +96,7 @@ class ClassificationEvaluator(Evaluator):
         pred = output.pred.argmax(dim=1).reshape(-1).cpu()
         keep = label > 0
         if keep.any():
-            self.confusion += confusion_matrix(
-                label[keep] - 1, pred[keep], num_classes=self.num_classes
-            )
+            self.confusion += confusion_matrix(label[keep] - 1, pred[keep], num_classes=self.num_classes)
         if "index" in batch:
             for i, p in zip(batch["index"].reshape(-1).tolist(), pred.tolist()):
                 self.predictions[int(i)] = int(p) + 1
@@ -261,13 +258,13 @@ def load_official_classifier(
         raise ValueError("load_official_classifier: the model's backbone is not a HyperSIGMA")
     _, head_sd, _ = hs_backbone.split_official_fusion_state_dict(state_dict)
     if not head_sd:
-        raise ValueError("state_dict: no 'classifier.*' keys; expected upstream's SSFusionFramework state dict")
+        raise ValueError(
+            "state_dict: no 'classifier.*' keys; expected upstream's SSFusionFramework state dict"
+        )
     report = hs_backbone.load_pretrained(model.backbone, dict(state_dict))
     if drop_background_logit:
         last = max(int(k.split(".")[1]) for k in head_sd)
-        head_sd = {
-            k: (v[1:] if k.startswith(f"classifier.{last}.") else v) for k, v in head_sd.items()
-        }
+        head_sd = {k: (v[1:] if k.startswith(f"classifier.{last}.") else v) for k, v in head_sd.items()}
     model.head.load_state_dict(head_sd)
     return report
 
@@ -389,7 +386,7 @@ def classification_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     model = create_task_model(
         "classification", backbone=backbone, num_classes=num_classes, activation=opts["activation"]
     )
-    ft_cfg = recipe_finetune_config(config, **PATCH_FINETUNE)
+    ft_cfg = resolve_finetune(config, **PATCH_FINETUNE)
     result = finetune(model, parts["train"], parts["val"] if len(parts["val"]) else None, ft_cfg)
     evaluator = predict(model, parts["test"], batch_size=ft_cfg.eval_batch_size or ft_cfg.batch_size)
     assert isinstance(evaluator, ClassificationEvaluator)
@@ -412,7 +409,11 @@ def classification_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
             "confusion": evaluator.confusion,
         },
         seconds=time.perf_counter() - start,
-        config={"options": opts, "finetune": result.config, "pca": {"n_components": pca_state["n_components"]}},
+        config={
+            "options": opts,
+            "finetune": result.config,
+            "pca": {"n_components": pca_state["n_components"]},
+        },
     )
 
 
@@ -440,8 +441,10 @@ def classification_image_recipe(dataset: str, config: RecipeConfig) -> RecipeRes
         keep = [i for i in range(len(data)) if bool((data[i]["label"] > 0).any())]
         return torch.utils.data.Subset(data, keep)
 
-    train, val, test = tiles("train", only_labelled=True), tiles("val", only_labelled=True), tiles(
-        "test", only_labelled=False
+    train, val, test = (
+        tiles("train", only_labelled=True),
+        tiles("val", only_labelled=True),
+        tiles("test", only_labelled=False),
     )
     backbone = build_backbone(
         config.backbone,
@@ -454,7 +457,7 @@ def classification_image_recipe(dataset: str, config: RecipeConfig) -> RecipeRes
     model = create_task_model(
         "classification_image", backbone=backbone, num_classes=num_classes, activation=opts["activation"]
     )
-    ft_cfg = recipe_finetune_config(config, **IMAGE_FINETUNE)
+    ft_cfg = resolve_finetune(config, **IMAGE_FINETUNE)
     result = finetune(model, train, val if len(val) else None, ft_cfg)
     evaluator = predict(model, test, batch_size=ft_cfg.eval_batch_size or ft_cfg.batch_size)
     assert isinstance(evaluator, DenseClassificationEvaluator)
@@ -474,5 +477,9 @@ def classification_image_recipe(dataset: str, config: RecipeConfig) -> RecipeRes
         finetune=result,
         artifacts={"prediction": prediction, "label": scene["label"], "confusion": evaluator.confusion},
         seconds=time.perf_counter() - start,
-        config={"options": opts, "finetune": result.config, "pca": {"n_components": pca_state["n_components"]}},
+        config={
+            "options": opts,
+            "finetune": result.config,
+            "pca": {"n_components": pca_state["n_components"]},
+        },
     )

@@ -11,7 +11,7 @@ Shape legend: ``b`` batch, ``c`` bands, ``h w`` rows/columns, ``k`` classes.
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -22,7 +22,6 @@ from torch.utils.data import DataLoader, Dataset
 
 import hs_backbone
 from hs_tasks.core import Evaluator, TaskModel
-from hs_tasks.finetuning import FinetuneConfig
 from hs_tasks.recipes import RecipeConfig
 
 __all__ = [
@@ -30,9 +29,10 @@ __all__ = [
     "TileAccumulator",
     "backbone_family",
     "build_backbone",
+    "deepest_features",
+    "dense_backbone",
     "is_test_backbone",
     "predict",
-    "recipe_finetune_config",
     "resolve_options",
 ]
 
@@ -47,7 +47,8 @@ def backbone_family(name: str) -> Family:
     """
     if not hs_backbone.is_backbone(name):
         raise ValueError(
-            f"backbone: unknown name {name!r}; task backbones are {hs_backbone.list_backbones('*hypersigma*')} "
+            f"backbone: unknown name {name!r}; task backbones are "
+            f"{hs_backbone.list_backbones('*hypersigma*')} "
             f"(HyperSIGMA) and {hs_backbone.list_backbones('*spatial_vit*')} (SpatSIGMA)"
         )
     if "hypersigma" in name:
@@ -55,7 +56,8 @@ def backbone_family(name: str) -> Family:
     if "spatial_vit" in name:
         return "spatial"
     raise ValueError(
-        f"backbone: {name!r} is not a task backbone (use a hypersigma_* name for HyperSIGMA or a spatial_vit_* "
+        f"backbone: {name!r} is not a task backbone (use a hypersigma_* name for HyperSIGMA or a "
+        "spatial_vit_* "
         "name for SpatSIGMA)"
     )
 
@@ -117,6 +119,72 @@ def build_backbone(
     return hs_backbone.create_backbone(name, in_chans=in_chans, pretrained=pretrained, **kwargs)
 
 
+def dense_backbone(
+    config: RecipeConfig,
+    *,
+    in_chans: int,
+    img_size: int,
+    patch_size: int,
+    num_tokens: int,
+    use_abs_pos_emb: bool,
+    level_proj_dim: int | None = None,
+    sem_hidden: int | None = None,
+    sem_channels: int | None = None,
+    drop_path_rate: float | None = None,
+) -> nn.Module:
+    """:func:`build_backbone` for the dense low-level tasks (unmixing, denoising, super-resolution).
+
+    The spatial branch keeps its token grid (``fpn="identity"``); the spectral branch's deepest level
+    (3) feeds the enhancement and is the only one projected, as in upstream's unmixing, denoising and
+    SR models. Arguments left ``None`` keep the variant's defaults; spectral arguments are dropped for
+    a spatial-only backbone.
+
+    Raises:
+        ValueError: ``num_tokens`` is not a perfect square (the ``√t × √t`` spectral SSA grid).
+    """
+    if num_tokens < 1 or math.isqrt(num_tokens) ** 2 != num_tokens:
+        raise ValueError(f"num_tokens: expected a perfect square (the √t × √t SSA grid), got {num_tokens}")
+    overrides: dict[str, Any] = {"drop_path_rate": drop_path_rate}
+    if backbone_family(config.backbone) == "hypersigma":
+        overrides["level_proj_dim"] = level_proj_dim
+    return build_backbone(
+        config.backbone,
+        in_chans=in_chans,
+        img_size=img_size,
+        patch_size=patch_size,
+        fpn="identity",
+        use_abs_pos_emb=use_abs_pos_emb,
+        num_tokens=num_tokens,
+        sem_hidden=sem_hidden,
+        sem_channels=sem_channels,
+        spectral_level=3,
+        pretrained=config.pretrained,
+        **overrides,
+    )
+
+
+def deepest_features(backbone: nn.Module, x: Tensor) -> tuple[Tensor, Tensor | None]:
+    """The deepest spatial map ``(b, d, h/p, w/p)`` (last tap, before any pyramid) and the spectral
+    tokens of the enhancement level ``(b, t, k)`` (``None`` for a spatial-only backbone).
+
+    The backbone's own SEM is not used here: the low-level heads gate with their own adapter-level SEM,
+    as upstream's denoising and SR models do.
+
+    Raises:
+        ValueError: ``backbone`` is neither a HyperSIGMA nor a SpatialViT.
+    """
+    if not isinstance(backbone, hs_backbone.HyperSIGMA | hs_backbone.SpatialViT):
+        raise ValueError(
+            f"backbone: expected a hs_backbone HyperSIGMA or SpatialViT, got {type(backbone).__name__}"
+        )
+    spatial = backbone.spatial if isinstance(backbone, hs_backbone.HyperSIGMA) else backbone
+    assert isinstance(spatial, hs_backbone.SpatialViT)
+    deepest = spatial.forward_intermediates(x, indices=[spatial.out_indices[-1]])[0]
+    if not isinstance(backbone, hs_backbone.HyperSIGMA):
+        return deepest, None
+    return deepest, backbone.spectral(x, levels=[backbone.spectral_level])[0]
+
+
 def resolve_options(recipe: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """``defaults`` updated with ``given``.
 
@@ -125,21 +193,10 @@ def resolve_options(recipe: str, defaults: Mapping[str, Any], given: Mapping[str
     """
     unknown = sorted(set(given) - set(defaults))
     if unknown:
-        raise ValueError(f"{recipe}: unknown option(s) {unknown}; the recipe's options are {sorted(defaults)}")
+        raise ValueError(
+            f"{recipe}: unknown option(s) {unknown}; the recipe's options are {sorted(defaults)}"
+        )
     return {**defaults, **given}
-
-
-def recipe_finetune_config(config: RecipeConfig, **defaults: Any) -> FinetuneConfig:
-    """The fine-tuning configuration of a recipe run.
-
-    When ``config.finetune`` is left at ``FinetuneConfig()`` (the caller did not choose), the recipe's
-    own CI-sized ``defaults`` apply; any other value is used as given. Either way the seed is
-    ``config.seed`` (it seeds the data order and dropout, as the split).
-    """
-    base = config.finetune
-    if base == FinetuneConfig():
-        base = dataclasses.replace(base, **defaults)
-    return dataclasses.replace(base, seed=config.seed)
 
 
 class SampleList(Dataset):
@@ -171,7 +228,8 @@ class TileAccumulator:
         """``origin`` ``(b, 2)`` (row, col); ``values`` ``(b, ..., t_h, t_w)``."""
         if origin.ndim != 2 or origin.shape[1] != 2 or origin.shape[0] != values.shape[0]:
             raise ValueError(
-                f"TileAccumulator: expected origins (b, 2) for {values.shape[0]} tiles, got {tuple(origin.shape)}"
+                f"TileAccumulator: expected origins (b, 2) for {values.shape[0]} tiles, "
+                f"got {tuple(origin.shape)}"
             )
         arr = values.detach().to("cpu", torch.float64).numpy()
         for (r, c), tile in zip(origin.tolist(), arr):
@@ -201,7 +259,11 @@ class TileAccumulator:
 
 @torch.no_grad()
 def predict(
-    model: TaskModel, data: Dataset | DataLoader, *, batch_size: int = 16, device: str | torch.device | None = None
+    model: TaskModel,
+    data: Dataset | DataLoader,
+    *,
+    batch_size: int = 16,
+    device: str | torch.device | None = None,
 ) -> Evaluator:
     """Run ``model`` (eval mode) over ``data`` and return its filled evaluator (metrics via
     ``compute()``; dense evaluators also keep the stitched maps)."""

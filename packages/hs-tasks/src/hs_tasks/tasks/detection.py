@@ -49,13 +49,12 @@ from hs_tasks.heads.detection import AnomalyDetectionHead, TargetDetectionHead
 from hs_tasks.losses.detection import score_pair_cross_entropy
 from hs_tasks.losses.segmentation import masked_cross_entropy
 from hs_tasks.metrics.detection import detection_aucs
-from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe
+from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe, resolve_finetune
 from hs_tasks.tasks.common import (
     TileAccumulator,
     build_backbone,
     is_test_backbone,
     predict,
-    recipe_finetune_config,
     resolve_options,
 )
 
@@ -156,7 +155,9 @@ class DetectionEvaluator(Evaluator):
 class _PseudoLabelModel(TaskModel):
     """Shared by the detectors: optional class weights of the pseudo-label loss."""
 
-    def __init__(self, backbone: nn.Module, head: nn.Module, *, class_weights: tuple[float, float] | None) -> None:
+    def __init__(
+        self, backbone: nn.Module, head: nn.Module, *, class_weights: tuple[float, float] | None
+    ) -> None:
         super().__init__(backbone, head)
         self.class_weights = None if class_weights is None else tuple(float(w) for w in class_weights)
 
@@ -176,7 +177,11 @@ class TargetDetector(_PseudoLabelModel):
     higher_is_better = True
 
     def __init__(
-        self, backbone: nn.Module, head: TargetDetectionHead, *, class_weights: tuple[float, float] | None = None
+        self,
+        backbone: nn.Module,
+        head: TargetDetectionHead,
+        *,
+        class_weights: tuple[float, float] | None = None,
     ) -> None:
         super().__init__(backbone, head, class_weights=class_weights)
 
@@ -186,7 +191,9 @@ class TargetDetector(_PseudoLabelModel):
 
     def loss(self, output: TaskOutput, batch: Mapping[str, Any]) -> tuple[Tensor, dict[str, float]]:
         weight = self._weight(output.pred)
-        return score_pair_cross_entropy(output.pred, batch["label"].long(), weight=weight, ignore_index=IGNORE), {}
+        return score_pair_cross_entropy(
+            output.pred, batch["label"].long(), weight=weight, ignore_index=IGNORE
+        ), {}
 
     def evaluator(self) -> DetectionEvaluator:
         return DetectionEvaluator()
@@ -221,7 +228,9 @@ class AnomalyDetector(_PseudoLabelModel):
 
     def loss(self, output: TaskOutput, batch: Mapping[str, Any]) -> tuple[Tensor, dict[str, float]]:
         logits = output.extras["logits"]
-        return masked_cross_entropy(logits, batch["label"].long(), weight=self._weight(logits), ignore_index=IGNORE), {}
+        return masked_cross_entropy(
+            logits, batch["label"].long(), weight=self._weight(logits), ignore_index=IGNORE
+        ), {}
 
     def evaluator(self) -> DetectionEvaluator:
         return DetectionEvaluator()
@@ -301,11 +310,14 @@ def _detection_recipe(task: str, dataset: str, config: RecipeConfig, opts: Mappi
             target = image[:, truth.astype(bool)].mean(axis=1)
         else:
             raise ValueError(
-                f"options['target_spectrum']: expected 'prior' or 'ground_truth', got {opts['target_spectrum']!r}"
+                "options['target_spectrum']: expected 'prior' or 'ground_truth', "
+                f"got {opts['target_spectrum']!r}"
             )
     coarse = coarse_detection(image, str(opts["coarse"]), target)
     labels = pseudo_labels(
-        coarse, target_percent=float(opts["target_percent"]), background_percent=float(opts["background_percent"])
+        coarse,
+        target_percent=float(opts["target_percent"]),
+        background_percent=float(opts["background_percent"]),
     )
     # Fitted on every pixel of the scene: unsupervised, no label is read (upstream: StandardScaler).
     pixels = image.reshape(image.shape[0], -1).T
@@ -341,7 +353,9 @@ def _detection_recipe(task: str, dataset: str, config: RecipeConfig, opts: Mappi
         spectral_level=depth_levels - 1,  # upstream: the deepest spectral tap (block 11 of ViT-B)
         pretrained=config.pretrained,
     )
-    channels = int(opts["head_channels"]) if opts["head_channels"] is not None else (32 if test_backbone else 128)
+    channels = (
+        int(opts["head_channels"]) if opts["head_channels"] is not None else (32 if test_backbone else 128)
+    )
     if task == "target_detection":
         model = create_task_model(
             task, backbone=backbone, bands=cube.shape[0], channels=channels, class_weights=class_weights
@@ -350,7 +364,7 @@ def _detection_recipe(task: str, dataset: str, config: RecipeConfig, opts: Mappi
         model = create_task_model(
             task, backbone=backbone, channels=channels, score=str(opts["score"]), class_weights=class_weights
         )
-    ft_cfg = recipe_finetune_config(config, **DETECTION_FINETUNE)
+    ft_cfg = resolve_finetune(config, **DETECTION_FINETUNE)
     result = finetune(model, train, None, ft_cfg)  # no selection: the ground truth is the test set
     evaluator = predict(model, test, batch_size=ft_cfg.eval_batch_size or ft_cfg.batch_size)
     assert isinstance(evaluator, DetectionEvaluator)
@@ -375,7 +389,12 @@ def _detection_recipe(task: str, dataset: str, config: RecipeConfig, opts: Mappi
             "test": "every pixel of the scene (ground truth never used for training or selection)",
         },
         finetune=result,
-        artifacts={"scores": evaluator.score_map(), "coarse": coarse, "pseudo_labels": labels, "truth": truth},
+        artifacts={
+            "scores": evaluator.score_map(),
+            "coarse": coarse,
+            "pseudo_labels": labels,
+            "truth": truth,
+        },
         seconds=time.perf_counter() - start,
         config={"options": dict(opts), "finetune": result.config},
     )
@@ -388,7 +407,10 @@ def target_detection_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     whole-scene scoring; the coarse detector is the baseline. Options: :data:`TARGET_OPTIONS`;
     fine-tuning defaults :data:`DETECTION_FINETUNE` (paper: 10 epochs, batch 2, lr 6e-5, wd 5e-4)."""
     return _detection_recipe(
-        "target_detection", dataset, config, resolve_options("target_detection", TARGET_OPTIONS, config.options)
+        "target_detection",
+        dataset,
+        config,
+        resolve_options("target_detection", TARGET_OPTIONS, config.options),
     )
 
 
@@ -398,5 +420,8 @@ def anomaly_detection_recipe(dataset: str, config: RecipeConfig) -> RecipeResult
     pseudo-labels from global RX, training on windows, whole-scene scoring; global RX is the baseline.
     Options: :data:`ANOMALY_OPTIONS`; fine-tuning defaults :data:`DETECTION_FINETUNE` (paper: batch 1)."""
     return _detection_recipe(
-        "anomaly_detection", dataset, config, resolve_options("anomaly_detection", ANOMALY_OPTIONS, config.options)
+        "anomaly_detection",
+        dataset,
+        config,
+        resolve_options("anomaly_detection", ANOMALY_OPTIONS, config.options),
     )

@@ -39,14 +39,13 @@ from hs_tasks.heads.change_detection import ChannelReductionStem, FPNChangeHead
 from hs_tasks.heads.common import level_channels
 from hs_tasks.losses.segmentation import cross_entropy_lovasz
 from hs_tasks.metrics.change_detection import change_detection_report
-from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe
+from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe, resolve_finetune
 from hs_tasks.tasks.change_detection import siamese_levels
 from hs_tasks.tasks.common import (
     TileAccumulator,
     build_backbone,
     is_test_backbone,
     predict,
-    recipe_finetune_config,
     resolve_options,
 )
 
@@ -170,12 +169,17 @@ OPTIONS: dict[str, Any] = {
     "baseline": True,  # also run CVA + Otsu
 }
 
-MCD_FINETUNE = {"epochs": 8, "batch_size": 8, "lr": 5e-4, "weight_decay": 5e-4, "layer_decay": 1.0, "warmup_epochs": 1.0}
+MCD_FINETUNE = {
+    "epochs": 8,
+    "batch_size": 8,
+    "lr": 5e-4,
+    "weight_decay": 5e-4,
+    "layer_decay": 1.0,
+    "warmup_epochs": 1.0,
+}
 
 
-def _crops(
-    pre: np.ndarray, post: np.ndarray, labels: np.ndarray, crop: int, stride: int
-) -> Dataset:
+def _crops(pre: np.ndarray, post: np.ndarray, labels: np.ndarray, crop: int, stride: int) -> Dataset:
     data = TileDataset({"image_pre": pre, "image_post": post, "label": labels}, crop, stride)
     keep = [
         i
@@ -246,17 +250,23 @@ def multispectral_change_detection_recipe(dataset: str, config: RecipeConfig) ->
         class_weights=opts["class_weights"],
         lovasz_weight=float(opts["lovasz_weight"]),
     )
-    ft_cfg = recipe_finetune_config(config, **MCD_FINETUNE)
+    ft_cfg = resolve_finetune(config, **MCD_FINETUNE)
     result = finetune(model, train, val if len(val) else None, ft_cfg)
     evaluator = predict(model, test, batch_size=ft_cfg.eval_batch_size or ft_cfg.batch_size)
     assert isinstance(evaluator, DenseChangeEvaluator)
     metrics = evaluator.compute()
     prediction, _ = evaluator.maps()
     baseline: dict[str, float] = {}
-    artifacts: dict[str, np.ndarray] = {"prediction": prediction, "label": label, "test_mask": split.mask("test")}
+    artifacts: dict[str, np.ndarray] = {
+        "prediction": prediction,
+        "label": label,
+        "test_mask": split.mask("test"),
+    }
     if opts["baseline"]:
         cva = change_vector_analysis(pre, post, normalize="each")
-        baseline = change_detection_report(cva.change_map, label.astype(bool), mask=split.mask("test")).as_dict()
+        baseline = change_detection_report(
+            cva.change_map, label.astype(bool), mask=split.mask("test")
+        ).as_dict()
         artifacts["baseline_prediction"] = cva.change_map.astype(np.int64)
     return RecipeResult(
         task="multispectral_change_detection",
@@ -279,5 +289,8 @@ def multispectral_change_detection_recipe(dataset: str, config: RecipeConfig) ->
         finetune=result,
         artifacts=artifacts,
         seconds=time.perf_counter() - start,
-        config={"options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.items()}, "finetune": result.config},
+        config={
+            "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.items()},
+            "finetune": result.config,
+        },
     )
