@@ -244,5 +244,5 @@ def test_sr_recipe_end_to_end_synthetic_without_leakage(synthetic_scenes: None) 
 
 
 def test_recipes_reject_unknown_options(synthetic_scenes: None) -> None:
-    with pytest.raises(ValueError, match="unknown options"):
+    with pytest.raises(ValueError, match="unknown option"):
         run_recipe("denoising", "syn_denoise", _tiny(tile_size=8))
