@@ -20,7 +20,7 @@ Shape legend: ``b`` batch, ``c`` bands/channels, ``h w`` rows/columns, ``n`` tok
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from einops import rearrange
@@ -62,7 +62,7 @@ def backbone_levels(backbone: nn.Module, x: Tensor, *, raw: bool = False) -> lis
         ValueError: the backbone returns something else than a HyperSIGMA output or a list of maps.
     """
     if raw and hasattr(backbone, "forward_intermediates") and not hasattr(backbone, "sem"):
-        return list(backbone.forward_intermediates(x))
+        return list(cast(Any, backbone).forward_intermediates(x))
     out = backbone(x)
     enhanced = getattr(out, "enhanced", None)
     if enhanced is not None:
@@ -431,7 +431,7 @@ class GatedAdapter(nn.Module):
             if upsample > 1
             else nn.Identity()
         )
-        common = {
+        common: dict[str, Any] = {
             "depth": depth,
             "interval": interval,
             "num_points": num_points,

@@ -89,6 +89,7 @@ class DenoisingHead(nn.Module):
         self.bands, self.residual = bands, bool(residual)
         if self.residual:  # start from the identity: the correction is zero until trained
             nn.init.zeros_(self.tail.weight)
+            assert self.tail.bias is not None
             nn.init.zeros_(self.tail.bias)
 
     def forward(self, noisy: Tensor, spatial: Tensor, spectral: Tensor | None = None) -> Tensor:

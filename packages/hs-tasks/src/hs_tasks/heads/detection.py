@@ -53,7 +53,7 @@ class LevelSum(nn.Module):
                 f"got {sizes}"
             )
         total = sum(op(level) for op, level in zip(self.proj, levels))
-        return self.conv_features(total)  # type: ignore[arg-type]
+        return self.conv_features(total)
 
 
 class TargetDetectionHead(nn.Module):

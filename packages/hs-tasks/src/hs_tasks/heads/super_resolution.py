@@ -89,6 +89,7 @@ class SuperResolutionHead(nn.Module):
         self.bands, self.scale, self.residual = bands, scale, bool(residual)
         if self.residual:  # start from the bicubic image: the correction is zero until trained
             nn.init.zeros_(self.tail.weight)
+            assert self.tail.bias is not None
             nn.init.zeros_(self.tail.bias)
 
     def forward(self, lr: Tensor, bicubic: Tensor, spatial: Tensor, spectral: Tensor | None = None) -> Tensor:

@@ -22,8 +22,8 @@ Shape legend: ``b`` batch, ``c`` bands, ``s`` patch side, ``t`` tile side, ``h w
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence, Sized
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -458,7 +458,7 @@ def classification_image_recipe(dataset: str, config: RecipeConfig) -> RecipeRes
         "classification_image", backbone=backbone, num_classes=num_classes, activation=opts["activation"]
     )
     ft_cfg = resolve_finetune(config, **IMAGE_FINETUNE)
-    result = finetune(model, train, val if len(val) else None, ft_cfg)
+    result = finetune(model, train, val if len(cast(Sized, val)) else None, ft_cfg)
     evaluator = predict(model, test, batch_size=ft_cfg.eval_batch_size or ft_cfg.batch_size)
     assert isinstance(evaluator, DenseClassificationEvaluator)
     metrics = evaluator.compute()

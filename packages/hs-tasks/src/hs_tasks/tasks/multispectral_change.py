@@ -20,8 +20,8 @@ Shape legend: ``b`` batch, ``c`` bands, ``t`` crop side, ``h w`` scene.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence, Sized
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -251,7 +251,7 @@ def multispectral_change_detection_recipe(dataset: str, config: RecipeConfig) ->
         lovasz_weight=float(opts["lovasz_weight"]),
     )
     ft_cfg = resolve_finetune(config, **MCD_FINETUNE)
-    result = finetune(model, train, val if len(val) else None, ft_cfg)
+    result = finetune(model, train, val if len(cast(Sized, val)) else None, ft_cfg)
     evaluator = predict(model, test, batch_size=ft_cfg.eval_batch_size or ft_cfg.batch_size)
     assert isinstance(evaluator, DenseChangeEvaluator)
     metrics = evaluator.compute()
