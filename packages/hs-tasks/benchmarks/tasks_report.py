@@ -282,9 +282,9 @@ def row(entry: Entry, result: RecipeResult) -> str:
     """The Markdown row of one finished entry."""
     names = " / ".join(n for _, n, _ in entry.metrics)
     main, _, _ = entry.metrics[0]
-    ours, base = result.metrics[main], result.baseline[main]
+    ours, base = result.metrics[main], result.baseline.get(main, float("nan"))
     better = ours > base if result.higher_is_better else ours < base
-    verdict = "**ours**" if better else "baseline"
+    verdict = "**ours**" if better else ("no baseline" if base != base else "baseline")
     command = f"`python packages/hs-tasks/benchmarks/tasks_report.py --entry '{entry.name}'`"
     base = f"{result.baseline_name}: {_scores(result.baseline, entry.metrics)}"
     ours_text = f"{entry.backbone}: {_scores(result.metrics, entry.metrics)}"

@@ -40,7 +40,7 @@ from hs_tasks.heads.change_detection import SiameseDifferenceHead
 from hs_tasks.heads.common import backbone_levels, level_channels
 from hs_tasks.metrics.change_detection import change_detection_report
 from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe, resolve_finetune
-from hs_tasks.tasks.common import build_backbone, is_test_backbone, predict, resolve_options
+from hs_tasks.tasks.common import build_backbone, is_test_backbone, predict, resolve_options, split_record
 
 __all__ = ["ChangeEvaluator", "PairPatchDataset", "SiameseChangeDetector", "siamese_levels"]
 
@@ -236,15 +236,7 @@ def change_detection_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
         higher_is_better=True,
         baseline_name="CVA (z-scores) + Otsu" if opts["baseline"] else "none",
         baseline=baseline,
-        split={
-            "method": split.method,
-            "seed": split.seed,
-            "params": split.params,
-            "shape": list(split.shape),
-            "train": split.train.tolist(),
-            "val": split.val.tolist(),
-            "test": split.test.tolist(),
-        },
+        split=split_record(split),
         finetune=result,
         artifacts=artifacts,
         seconds=time.perf_counter() - start,

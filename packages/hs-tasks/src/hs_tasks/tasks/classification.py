@@ -57,6 +57,7 @@ from hs_tasks.tasks.common import (
     is_test_backbone,
     predict,
     resolve_options,
+    split_record,
 )
 
 __all__ = [
@@ -336,18 +337,6 @@ def _num_tokens(config: RecipeConfig, opts: Mapping[str, Any]) -> int | None:
     return None if is_test_backbone(config.backbone) else 100
 
 
-def _split_record(split: Split) -> dict[str, Any]:
-    return {
-        "method": split.method,
-        "seed": split.seed,
-        "params": split.params,
-        "shape": list(split.shape),
-        "train": split.train.tolist(),
-        "val": split.val.tolist(),
-        "test": split.test.tolist(),
-    }
-
-
 @register_recipe("classification")
 def classification_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     """Patch-based classification on a labelled scene (e.g. ``salinas_a``).
@@ -401,7 +390,7 @@ def classification_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
         higher_is_better=True,
         baseline_name="RBF-SVM (spectra, CV on training pixels)" if opts["baseline"] else "none",
         baseline=baseline,
-        split=_split_record(split),
+        split=split_record(split),
         finetune=result,
         artifacts={
             "prediction": evaluator.prediction_map(split.shape),
@@ -473,7 +462,7 @@ def classification_image_recipe(dataset: str, config: RecipeConfig) -> RecipeRes
         higher_is_better=True,
         baseline_name="RBF-SVM (spectra, CV on training pixels)" if opts["baseline"] else "none",
         baseline=baseline,
-        split=_split_record(split),
+        split=split_record(split),
         finetune=result,
         artifacts={"prediction": prediction, "label": scene["label"], "confusion": evaluator.confusion},
         seconds=time.perf_counter() - start,

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 import hs_backbone
+from hs_data.splits import Split
 from hs_tasks.core import Evaluator, TaskModel
 from hs_tasks.recipes import RecipeConfig
 
@@ -34,6 +35,7 @@ __all__ = [
     "is_test_backbone",
     "predict",
     "resolve_options",
+    "split_record",
 ]
 
 Family = Literal["hypersigma", "spatial"]
@@ -279,3 +281,17 @@ def predict(
     finally:
         model.train(was_training)
     return evaluator
+
+
+def split_record(split: Split) -> dict[str, Any]:
+    """A pixel split as plain data for ``RecipeResult.split`` (method, seed, parameters, scene shape
+    and the flat pixel indices of each part)."""
+    return {
+        "method": split.method,
+        "seed": split.seed,
+        "params": split.params,
+        "shape": list(split.shape),
+        "train": split.train.tolist(),
+        "val": split.val.tolist(),
+        "test": split.test.tolist(),
+    }

@@ -47,6 +47,7 @@ from hs_tasks.tasks.common import (
     is_test_backbone,
     predict,
     resolve_options,
+    split_record,
 )
 
 __all__ = ["DenseChangeEvaluator", "MultispectralChangeDetector"]
@@ -277,15 +278,7 @@ def multispectral_change_detection_recipe(dataset: str, config: RecipeConfig) ->
         higher_is_better=True,
         baseline_name="CVA (z-scores) + Otsu" if opts["baseline"] else "none",
         baseline=baseline,
-        split={
-            "method": split.method,
-            "seed": split.seed,
-            "params": split.params,
-            "shape": list(split.shape),
-            "train": split.train.tolist(),
-            "val": split.val.tolist(),
-            "test": split.test.tolist(),
-        },
+        split=split_record(split),
         finetune=result,
         artifacts=artifacts,
         seconds=time.perf_counter() - start,
