@@ -263,13 +263,14 @@ ENTRIES: list[Entry] = [
 ]
 
 
-def run_entry(entry: Entry) -> RecipeResult:
-    """Run one entry's recipe."""
+def run_entry(entry: Entry, epochs: int | None = None) -> RecipeResult:
+    """Run one entry's recipe (``epochs``: override the entry's budget)."""
+    budget = dict(entry.finetune) | ({"epochs": epochs} if epochs else {})
     config = RecipeConfig(
         backbone=entry.backbone,
         seed=entry.seed,
         options=dict(entry.options),
-        finetune=FinetuneConfig(progress=False, **entry.finetune),
+        finetune=FinetuneConfig(progress=False, **budget),
     )
     return run_recipe(entry.task, entry.dataset, config)
 
@@ -278,14 +279,14 @@ def _scores(values: dict[str, float], metrics: tuple[tuple[str, str, int], ...])
     return " / ".join(f"{values[k]:.{d}f}" if k in values else "—" for k, _, d in metrics)
 
 
-def row(entry: Entry, result: RecipeResult) -> str:
+def row(entry: Entry, result: RecipeResult, extra: str = "") -> str:
     """The Markdown row of one finished entry."""
     names = " / ".join(n for _, n, _ in entry.metrics)
     main, _, _ = entry.metrics[0]
     ours, base = result.metrics[main], result.baseline.get(main, float("nan"))
     better = ours > base if result.higher_is_better else ours < base
     verdict = "**ours**" if better else ("no baseline" if base != base else "baseline")
-    command = f"`python packages/hs-tasks/benchmarks/tasks_report.py --entry '{entry.name}'`"
+    command = f"`python packages/hs-tasks/benchmarks/tasks_report.py --entry '{entry.name}'{extra}`"
     base = f"{result.baseline_name}: {_scores(result.baseline, entry.metrics)}"
     ours_text = f"{entry.backbone}: {_scores(result.metrics, entry.metrics)}"
     cells = [entry.task, entry.label, names, base, ours_text, verdict, f"{result.seconds:.0f}", command]
@@ -303,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entry", action="append", help="run only this entry (repeatable; see --list)")
     parser.add_argument("--task", action="append", help="run only this task's entries (repeatable)")
     parser.add_argument("--core", action="store_true", help="run only the one-entry-per-task selection")
+    parser.add_argument(
+        "--epochs", type=int, help="override every chosen entry's epoch budget (smaller runs)"
+    )
     parser.add_argument("--list", action="store_true", help="print the entry names and exit")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--json", help="also write every result's metrics and timing to this file")
@@ -328,8 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     start = time.perf_counter()
     for entry in chosen:
-        result = run_entry(entry)
-        print(row(entry, result), flush=True)
+        result = run_entry(entry, args.epochs)
+        print(row(entry, result, f" --epochs {args.epochs}" if args.epochs else ""), flush=True)
         records.append(
             {
                 "entry": entry.name,
