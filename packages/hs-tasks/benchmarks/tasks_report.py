@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         "--epochs", type=int, help="override every chosen entry's epoch budget (smaller runs)"
     )
     parser.add_argument("--list", action="store_true", help="print the entry names and exit")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: tiny models)")
     parser.add_argument("--json", help="also write every result's metrics and timing to this file")
     args = parser.parse_args(argv)
     if args.list:
