@@ -105,12 +105,20 @@ class TaskModel(nn.Module, abc.ABC):
 
     @torch.no_grad()
     def evaluate(
-        self, batches: Iterable[dict[str, Any]], device: torch.device | str | None = None
+        self,
+        batches: Iterable[dict[str, Any]],
+        device: torch.device | str | None = None,
+        *,
+        evaluator: Evaluator | None = None,
     ) -> dict[str, float]:
-        """Run the model in eval mode over ``batches`` and return the evaluator's metrics."""
+        """Run the model in eval mode over ``batches`` and return the evaluator's metrics.
+
+        ``evaluator``: fill this one instead of a fresh :meth:`evaluator` (to read what it keeps
+        afterwards, e.g. stitched prediction maps).
+        """
         was_training = self.training
         self.eval()
-        evaluator = self.evaluator()
+        evaluator = evaluator if evaluator is not None else self.evaluator()
         dev = torch.device(device) if device is not None else next(self.parameters()).device
         try:
             for batch in batches:

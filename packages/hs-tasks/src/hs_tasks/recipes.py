@@ -9,6 +9,7 @@ calls :func:`run_recipe`; every recipe returns a :class:`RecipeResult`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ __all__ = [
     "RecipeResult",
     "list_recipes",
     "register_recipe",
+    "resolve_finetune",
     "run_recipe",
 ]
 
@@ -82,6 +84,25 @@ class RecipeResult:
     artifacts: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
     config: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_finetune(config: RecipeConfig, **task_defaults: Any) -> FinetuneConfig:
+    """The fine-tuning configuration a recipe runs with.
+
+    A field of ``config.finetune`` left at the generic :class:`FinetuneConfig` default (HyperSIGMA's
+    classification recipe) takes the task's default from ``task_defaults`` instead; a field the caller
+    changed is kept. ``seed`` is always ``config.seed`` (one seed per run).
+    """
+    generic = FinetuneConfig()
+    unknown = set(task_defaults) - {f.name for f in dataclasses.fields(FinetuneConfig)}
+    if unknown:
+        raise ValueError(f"task_defaults: unknown FinetuneConfig fields {sorted(unknown)}")
+    chosen = {
+        name: value
+        for name, value in task_defaults.items()
+        if getattr(config.finetune, name) == getattr(generic, name)
+    }
+    return dataclasses.replace(config.finetune, **chosen, seed=config.seed)
 
 
 Recipe = Callable[[str, RecipeConfig], RecipeResult]
