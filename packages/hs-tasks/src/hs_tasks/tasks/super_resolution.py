@@ -169,6 +169,33 @@ def _pair(hr: np.ndarray, scale: int) -> dict[str, np.ndarray]:
     return {**pair, "image_bicubic": bicubic_upsample(pair["image_lr"], scale)}
 
 
+def _hr_cube(dataset: str, config: RecipeConfig, opts: dict[str, Any]) -> tuple[np.ndarray, int]:
+    """The HR cube ``(c, h, w)`` and the scale of a scene.
+
+    A plain scene gives its ``image`` and the ``scale`` option. A semi-synthetic SR pair
+    (``semisyn_sr_*_x{s}``) gives its HR cube ``image_hr`` and fixes the scale to ``s``; the recipe
+    degrades its own train and test regions from it with the same MATLAB-style bicubic, so no test
+    pixel reaches training through a degradation of the whole image.
+    """
+    info = hs_data.get_dataset_info(dataset)
+    if info.base is None:
+        cube = hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"]
+        return np.asarray(cube, np.float64), int(opts["scale"])
+    sample = hs_data.load_scene(dataset, root=config.data_root)
+    if "image_hr" not in sample:
+        raise ValueError(
+            f"super_resolution recipe: {dataset!r} is not an SR scene (keys {sorted(sample)}); "
+            "expected 'image_hr' and 'image_lr'"
+        )
+    factor = int(dataset.rsplit("_x", 1)[1]) if "_x" in dataset else int(opts["scale"])
+    if "scale" in config.options and int(config.options["scale"]) != factor:
+        raise ValueError(
+            f"super_resolution recipe: {dataset!r} is a x{factor} pair, but options set scale="
+            f"{config.options['scale']!r}; drop the option or pick the x{config.options['scale']} scene"
+        )
+    return np.asarray(sample["image_hr"], np.float64), factor
+
+
 @register_recipe("super_resolution")
 def super_resolution_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     """Super-resolution of one scene (``pavia_car_had`` = the Pavia crop, ``paris_eo1_hs_ms``, or any
@@ -190,13 +217,11 @@ def super_resolution_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     """
     start = time.perf_counter()
     opts = resolve_options("super_resolution", SR_OPTIONS, config.options)
-    scale = int(opts["scale"])
+    cube, scale = _hr_cube(dataset, config, opts)
+    opts["scale"] = scale
     lr_tile = int(opts["lr_tile"] or max(1, 32 // scale))
     stride = int(opts["stride"] or max(1, lr_tile // 2))
     hr_tile = lr_tile * scale
-    cube = np.asarray(
-        hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"], np.float64
-    )
     side = str(opts["test_side"])
     axis = 1 if side in ("bottom", "top") else 2
     if cube.shape[3 - axis] < hr_tile:
