@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 import hs_backbone
+import hs_data
 from hs_data.splits import Split
 from hs_tasks.core import Evaluator, TaskModel
 from hs_tasks.recipes import RecipeConfig
@@ -185,6 +186,15 @@ def deepest_features(backbone: nn.Module, x: Tensor) -> tuple[Tensor, Tensor | N
     if not isinstance(backbone, hs_backbone.HyperSIGMA):
         return deepest, None
     return deepest, backbone.spectral(x, levels=[backbone.spectral_level])[0]
+
+
+def is_semisynthetic(dataset: str) -> bool:
+    """Whether ``dataset`` is a registered ``semisyn_*`` scene built from a base scene (False for any
+    other name, registered or not)."""
+    try:
+        return hs_data.get_dataset_info(dataset).base is not None
+    except ValueError:
+        return False
 
 
 def resolve_options(recipe: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

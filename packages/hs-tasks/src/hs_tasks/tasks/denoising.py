@@ -50,7 +50,7 @@ from hs_tasks.finetuning import finetune
 from hs_tasks.heads.denoising import DenoisingHead
 from hs_tasks.metrics import image_quality
 from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe, resolve_finetune
-from hs_tasks.tasks.common import deepest_features, dense_backbone, resolve_options
+from hs_tasks.tasks.common import deepest_features, dense_backbone, is_semisynthetic, resolve_options
 
 __all__ = [
     "DENOISING_DATASET_DEFAULTS",
@@ -227,8 +227,7 @@ def denoising_recipe(dataset: str, config: RecipeConfig) -> RecipeResult:
     opts = resolve_options("denoising", defaults, config.options)
     if opts["noise"] not in NOISE_KINDS:
         raise ValueError(f"denoising recipe: noise must be one of {NOISE_KINDS}, got {opts['noise']!r}")
-    info = hs_data.get_dataset_info(dataset)
-    keys = None if info.synthetic else ("image",)
+    keys = None if is_semisynthetic(dataset) else ("image",)
     sample = hs_data.load_scene(dataset, root=config.data_root, keys=keys)
     cube = np.asarray(sample["image"], np.float64)
     # A scene that ships its own noisy cube (semi-synthetic cases) is tested on that noise.

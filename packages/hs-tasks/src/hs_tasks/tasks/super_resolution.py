@@ -35,7 +35,7 @@ from hs_tasks.heads.super_resolution import SuperResolutionHead
 from hs_tasks.losses.image import sr_loss
 from hs_tasks.metrics import image_quality
 from hs_tasks.recipes import RecipeConfig, RecipeResult, register_recipe, resolve_finetune
-from hs_tasks.tasks.common import deepest_features, dense_backbone, resolve_options
+from hs_tasks.tasks.common import deepest_features, dense_backbone, is_semisynthetic, resolve_options
 
 __all__ = [
     "SR_FINETUNE",
@@ -177,8 +177,7 @@ def _hr_cube(dataset: str, config: RecipeConfig, opts: dict[str, Any]) -> tuple[
     degrades its own train and test regions from it with the same MATLAB-style bicubic, so no test
     pixel reaches training through a degradation of the whole image.
     """
-    info = hs_data.get_dataset_info(dataset)
-    if info.base is None:
+    if not is_semisynthetic(dataset):
         cube = hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"]
         return np.asarray(cube, np.float64), int(opts["scale"])
     sample = hs_data.load_scene(dataset, root=config.data_root)
