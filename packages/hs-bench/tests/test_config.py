@@ -108,11 +108,14 @@ def test_file_extends_a_profile_and_overrides_win(tmp_path: Path, bench_env: dic
         'extends = "quick"\nseeds = [3]\ntasks = ["fake_cls"]\n'
         '[per_task.fake_cls]\ndatasets = ["fake_scene_a"]\nfinetune = {epochs = 2}\n'
     )
-    cfg = load_config(None, path, ["finetune.lr=0.01", "per_task.fake_cls.options.k=5"])
+    cfg = load_config(
+        None, path, ["finetune.lr=0.01", "finetune.batch_size=16", "per_task.fake_cls.options.k=5"]
+    )
     assert cfg.name == "mine" and cfg.seeds == [3]
     settings = cfg.task_settings("fake_cls")
     assert settings.finetune["epochs"] == 2 and settings.finetune["lr"] == 0.01
-    assert settings.finetune["batch_size"] == 32  # from the profile
+    assert settings.finetune["batch_size"] == 16
+    assert "weight_decay" not in settings.finetune  # quick leaves it to the recipe's own default
     assert settings.options == {"k": 5}
     # the resolved config written as TOML reads back to the same values
     again = tomllib.loads(dump_toml(cfg.to_dict()))
