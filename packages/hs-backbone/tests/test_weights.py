@@ -97,8 +97,8 @@ def make_official_checkpoint(
         in_channels=in_chans,
         in_chans=in_chans,
         num_tokens=tokens,
-        output_dir="/somewhere/on/their/cluster",
-        data_path="/data/HyperGlobal",
+        output_dir="output_dir",  # upstream stores its run arguments, paths included
+        data_path="HyperGlobal-450K",
         distributed=True,
         world_size=64,
     )
@@ -200,7 +200,7 @@ def test_band_adapter_interpolate_keeps_the_response_to_smooth_inputs(ckpts: dic
     # Weights linear in the band index and constant over the kernel: resampling is then exact.
     w = torch.arange(6.0)[None, :, None, None] * torch.randn(D, 1, 1, 1) + torch.randn(D, 1, 1, 1)
     sd["patch_embed.proj.weight"] = w.expand(D, 6, 4, 4).clone()
-    state = hb.extract_state_dict(torch.load(path, weights_only=False))
+    state = hb.extract_state_dict(hb.load_checkpoint_file(path))
     state["patch_embed.proj.weight"] = sd["patch_embed.proj.weight"]
     model = hb.create_backbone("test_spatial_vit", in_chans=11, img_size=8).double()
     report = hb.load_pretrained(model, state, band_adapter="interpolate")
@@ -252,7 +252,7 @@ def test_spectral_checkpoint_into_other_tokens_and_sizes(ckpts: dict) -> None:
     assert "size_adapter='reinit'" in report.initialised["spat_map.weight"]
     assert "with its weight" in report.initialised["spat_map.bias"]
     # Rows constant over the pixels: a constant image keeps its response after resampling 16x16 -> 8x8.
-    state = hb.extract_state_dict(torch.load(path, weights_only=False))
+    state = hb.extract_state_dict(hb.load_checkpoint_file(path))
     state["spat_map.weight"] = torch.randn(D, 1).expand(D, 256).clone()
     resampled = hb.create_backbone("test_spectral_vit", img_size=8)
     rep = hb.load_pretrained(resampled, state, size_adapter="interpolate")

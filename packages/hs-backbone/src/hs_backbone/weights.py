@@ -22,7 +22,6 @@ import math
 import os
 import pickle
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from hs_backbone.hypersigma import HyperSIGMA
 from hs_backbone.layers import resize_pos_embed_1d, resize_pos_embed_2d
 from hs_backbone.spatial_vit import SpatialViT
 from hs_backbone.spectral_vit import SpectralViT
+from hs_backbone.training.state import atomic_write
 
 __all__ = [
     "SAFE_GLOBALS",
@@ -432,19 +432,6 @@ def split_official_fusion_state_dict(
 
 
 # ---------------------------------------------------------------------------- our own format
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -555,9 +542,9 @@ def convert_checkpoint(
         from safetensors.torch import save_file
 
         meta = {"format": FORMAT, "config": json.dumps(config)}
-        _atomic_write(dst, lambda tmp: save_file(encoder, tmp, metadata=meta))
+        atomic_write(dst, lambda tmp: save_file(encoder, tmp, metadata=meta))
     else:
-        _atomic_write(dst, lambda tmp: torch.save({"state_dict": encoder, "config": config}, tmp))
+        atomic_write(dst, lambda tmp: torch.save({"state_dict": encoder, "config": config}, tmp))
     return config
 
 
@@ -602,9 +589,9 @@ def save_weights(model: nn.Module, path: PathLike, *, config: Mapping[str, Any] 
         from safetensors.torch import save_file
 
         meta = {"format": FORMAT, "config": json.dumps(cfg)}
-        _atomic_write(path, lambda tmp: save_file(sd, tmp, metadata=meta))
+        atomic_write(path, lambda tmp: save_file(sd, tmp, metadata=meta))
     else:
-        _atomic_write(path, lambda tmp: torch.save({"state_dict": sd, "config": cfg}, tmp))
+        atomic_write(path, lambda tmp: torch.save({"state_dict": sd, "config": cfg}, tmp))
 
 
 # ---------------------------------------------------------------------------- entry point

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from hs_backbone.training import atomic_write
 from hs_bench.config import BenchConfig
 from hs_bench.plan import Job, Plan, build_plan
 from hs_bench.png import array_to_rgb, write_png
@@ -142,10 +143,8 @@ def _jsonable(o: Any) -> Any:
 
 
 def _atomic_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(_jsonable(data), indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    text = json.dumps(_jsonable(data), indent=2, sort_keys=True)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 class _Runner:

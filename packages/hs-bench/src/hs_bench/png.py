@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hs_backbone.training import atomic_write
+
 __all__ = [
     "array_to_rgb",
     "decode_png",
@@ -127,12 +129,8 @@ def decode_png(data: bytes) -> np.ndarray:
 
 def write_png(path: str | os.PathLike[str], image: np.ndarray) -> Path:
     """Write ``image`` (see :func:`encode_png`) to ``path`` atomically; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(encode_png(image))
-    os.replace(tmp, path)
-    return path
+    data = encode_png(image)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def label_palette(k: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hs_backbone.training import atomic_write
 from hs_bench.paper import PaperNumber, paper_number
 from hs_bench.plan import NotRun
 from hs_bench.svg import bar_chart, line_chart
@@ -229,10 +230,7 @@ class Leaderboard:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def _arrow(higher: bool) -> str:

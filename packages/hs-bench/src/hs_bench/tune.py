@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hs_backbone.training import atomic_write
 from hs_bench.config import BenchConfig
 from hs_bench.leaderboard import EpochRecorder, _selector
 from hs_bench.tracking import Tracker, TrackingUnavailable, environment, environment_tags
@@ -454,26 +455,22 @@ def tune(
     except Exception as exc:
         say(f"hs-bench tune: could not update the study's MLflow run: {exc}")
     out = Path(cfg.results_dir) / "tuned" / (name.replace(":", "__") + ".json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(
-        json.dumps(
-            {
-                "study": name,
-                "storage": storage,
-                "best_params": res.best_params,
-                "best_trial": res.best_trial,
-                "validation_" + (res.main_metric or "metric"): (
-                    None
-                    if res.best_value is None
-                    else (res.best_value if res.higher_is_better else -res.best_value)
-                ),
-                "counts": counts,
-            },
-            indent=2,
-        )
+    text = json.dumps(
+        {
+            "study": name,
+            "storage": storage,
+            "best_params": res.best_params,
+            "best_trial": res.best_trial,
+            "validation_" + (res.main_metric or "metric"): (
+                None
+                if res.best_value is None
+                else (res.best_value if res.higher_is_better else -res.best_value)
+            ),
+            "counts": counts,
+        },
+        indent=2,
     )
-    os.replace(tmp, out)
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text))
     return res
 
 

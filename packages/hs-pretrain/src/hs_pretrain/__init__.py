@@ -5,7 +5,7 @@ Quick start::
     import hs_pretrain
 
     result = hs_pretrain.pretrain(hs_pretrain.PretrainConfig(
-        model="spatial_mae_base", sources=["/data/hyperion"], bad_bands="hyperion",
+        model="spatial_mae_base", sources=["path/to/hyperion"], bad_bands="hyperion",
         epochs=1600, batch_size=2048, out_dir="runs/spat-b",
     ))                                   # rerun the same call to resume
     backbone = hs_pretrain.create_backbone_from_export(result.encoder, in_chans=30, img_size=33, patch_size=2)

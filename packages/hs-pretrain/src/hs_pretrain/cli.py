@@ -2,11 +2,11 @@
 
 ::
 
-    hs-pretrain train --model spatial_mae_base --data /data/hyperion --bad-bands hyperion \\
+    hs-pretrain train --model spatial_mae_base --data path/to/hyperion --bad-bands hyperion \\
         --epochs 1600 --batch-size 2048 --out-dir runs/spat-b      # rerun the same line to resume
     torchrun --nproc-per-node 8 -m hs_pretrain.cli train ... --distributed fsdp
     hs-pretrain export runs/spat-b/last.pt spat-b-encoder.pt
-    hs-pretrain scan /data/hyperion --bad-bands hyperion          # what would be used or skipped
+    hs-pretrain scan path/to/hyperion --bad-bands hyperion          # what would be used or skipped
     hs-pretrain models
 """
 

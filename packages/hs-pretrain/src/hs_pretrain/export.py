@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from hs_backbone import create_backbone, read_converted
-from hs_backbone.training import atomic_save, load_checkpoint
+from hs_backbone.training import atomic_save, atomic_write, load_checkpoint
 from hs_pretrain._version import __version__
 from hs_pretrain.mae import MAE, to_official_keys
 from hs_pretrain.variants import MAE_SIZES, create_mae, mae_family
@@ -168,13 +168,8 @@ def export_encoder(
 
         from safetensors.torch import save_file
 
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.tmp")
-        try:
-            save_file(encoder, str(tmp), metadata={"format": "hs_backbone", "config": json.dumps(config)})
-            os.replace(tmp, dst)
-        finally:
-            tmp.unlink(missing_ok=True)
+        meta = {"format": "hs_backbone", "config": json.dumps(config)}
+        atomic_write(dst, lambda tmp: save_file(encoder, tmp, metadata=meta))
     else:
         atomic_save({"state_dict": encoder, "config": config}, dst)
     return config

@@ -19,6 +19,7 @@ from hs_backbone.training.optim import EMBEDDING_NAMES, WarmupCosine, build_adam
 from hs_backbone.training.state import (
     CheckpointError,
     atomic_save,
+    atomic_write,
     capture_rng_state,
     load_checkpoint,
     restore_rng_state,
@@ -34,6 +35,7 @@ __all__ = [
     "Trainer",
     "WarmupCosine",
     "atomic_save",
+    "atomic_write",
     "build_adamw",
     "capture_rng_state",
     "epoch_loader",

@@ -17,28 +17,43 @@ import pickle
 import random
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["CheckpointError", "atomic_save", "capture_rng_state", "load_checkpoint", "restore_rng_state"]
+__all__ = [
+    "CheckpointError",
+    "atomic_save",
+    "atomic_write",
+    "capture_rng_state",
+    "load_checkpoint",
+    "restore_rng_state",
+]
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable, or not what the caller expects."""
 
 
-def atomic_save(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """``torch.save(obj)`` to ``path`` atomically: readers see the old file or the complete new one."""
+def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -> Path:
+    """Write ``path`` atomically: ``write(tmp)`` fills a temporary file beside it, which is synced
+    and renamed over ``path``; readers see the old file or the complete new one, and a failed write
+    (an exception, a full disk) removes the temporary file and leaves ``path`` as it was.
+
+    Args:
+        path: the target file (its folder is created).
+        write: called with the temporary file's name; writes the whole content there.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
+        write(tmp_name)
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException:
@@ -53,6 +68,16 @@ def atomic_save(obj: Any, path: str | os.PathLike[str]) -> Path:
     except OSError:
         pass
     return target
+
+
+def atomic_save(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """``torch.save(obj)`` to ``path`` atomically (:func:`atomic_write`)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+
+    return atomic_write(path, write)
 
 
 def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu") -> dict:

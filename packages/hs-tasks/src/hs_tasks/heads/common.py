@@ -395,8 +395,10 @@ class GatedAdapter(nn.Module):
         spectral_dim: ``k``, features of the spectral tokens (upstream 128).
         sem_hidden: hidden size of the SEM gate (upstream 128).
         depth: blocks of each adapter (upstream 4).
-        num_heads: heads of the spatial adapter (must divide ``a``).
-        spectral_heads: heads of the spectral adapter (must divide ``k``).
+        num_heads: heads of the spatial adapter (must divide ``a``; default the largest divisor of
+            ``a`` up to 12).
+        spectral_heads: heads of the spectral adapter (must divide ``k``; default the largest divisor
+            of ``k`` up to 12).
         interval, num_points, drop_path_rate: block layout (upstream 3, 8, 0.1 / 0.0).
         grid: pixel grid for a spatial position table (upstream: denoising), ``None``: none.
         spectral_pos_table: position table for the spectral tokens (upstream: denoising).
@@ -415,8 +417,8 @@ class GatedAdapter(nn.Module):
         spectral_dim: int | None = None,
         sem_hidden: int = 128,
         depth: int = 4,
-        num_heads: int = 1,
-        spectral_heads: int = 1,
+        num_heads: int | None = None,
+        spectral_heads: int | None = None,
         interval: int = 3,
         num_points: int = 8,
         drop_path_rate: float = 0.0,
@@ -424,6 +426,8 @@ class GatedAdapter(nn.Module):
         spectral_pos_table: bool = False,
     ) -> None:
         super().__init__()
+        num_heads = num_heads or largest_divisor_at_most(dim, 12)
+        spectral_heads = spectral_heads or largest_divisor_at_most(spectral_dim or 1, 12)
         if upsample < 1:
             raise ValueError(f"upsample: expected >= 1, got {upsample}")
         self.up = (

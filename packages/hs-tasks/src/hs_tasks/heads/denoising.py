@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from hs_tasks.heads.common import GatedAdapter, largest_divisor_at_most
+from hs_tasks.heads.common import GatedAdapter
 
 __all__ = ["DenoisingHead"]
 
@@ -76,8 +76,8 @@ class DenoisingHead(nn.Module):
             spectral_dim=spectral_dim,
             sem_hidden=sem_hidden,
             depth=depth,
-            num_heads=num_heads or largest_divisor_at_most(dim, 12),
-            spectral_heads=spectral_heads or largest_divisor_at_most(spectral_dim or 1, 12),
+            num_heads=num_heads,
+            spectral_heads=spectral_heads,
             interval=interval,
             num_points=num_points,
             drop_path_rate=drop_path_rate,

@@ -181,18 +181,19 @@ def _hr_cube(dataset: str, config: RecipeConfig, opts: dict[str, Any]) -> tuple[
         cube = hs_data.load_scene(dataset, root=config.data_root, keys=("image",))["image"]
         return np.asarray(cube, np.float64), int(opts["scale"])
     sample = hs_data.load_scene(dataset, root=config.data_root)
-    if "image_hr" not in sample:
+    if "image_hr" not in sample or "image_lr" not in sample:
         raise ValueError(
             f"super_resolution recipe: {dataset!r} is not an SR scene (keys {sorted(sample)}); "
             "expected 'image_hr' and 'image_lr'"
         )
-    factor = int(dataset.rsplit("_x", 1)[1]) if "_x" in dataset else int(opts["scale"])
+    hr, lr = sample["image_hr"], sample["image_lr"]
+    factor = hr.shape[1] // lr.shape[1]
     if "scale" in config.options and int(config.options["scale"]) != factor:
         raise ValueError(
             f"super_resolution recipe: {dataset!r} is a x{factor} pair, but options set scale="
             f"{config.options['scale']!r}; drop the option or pick the x{config.options['scale']} scene"
         )
-    return np.asarray(sample["image_hr"], np.float64), factor
+    return np.asarray(hr, np.float64), factor
 
 
 @register_recipe("super_resolution")
