@@ -29,6 +29,7 @@ __all__ = [
     "SRCrops",
     "SRTiles",
     "Stitcher",
+    "average_tiles",
     "band_split",
     "dihedral",
     "run_evaluator",
@@ -295,6 +296,36 @@ class SRTiles(Dataset[Sample]):
         }
 
 
+def average_tiles(
+    tiles: Sequence[tuple[int, int, np.ndarray]],
+    shape: tuple[int, int] | None = None,
+    *,
+    fill: float = np.nan,
+) -> np.ndarray:
+    """Average ``(row, col, tile (..., t_h, t_w))`` tiles into one map ``(..., h, w)``.
+
+    Overlaps are averaged; pixels no tile covers are ``fill``. ``shape`` defaults to the bounding box
+    of the tiles (from the origin).
+    """
+    if not tiles:
+        raise ValueError("average_tiles: no tile was given")
+    if shape is None:
+        shape = (
+            max(r + t.shape[-2] for r, _, t in tiles),
+            max(c + t.shape[-1] for _, c, t in tiles),
+        )
+    total = np.zeros((*tiles[0][2].shape[:-2], *shape))
+    count = np.zeros(shape)
+    for r, c, t in tiles:
+        th, tw = t.shape[-2:]
+        total[..., r : r + th, c : c + tw] += t
+        count[r : r + th, c : c + tw] += 1
+    covered = count > 0
+    out = total / np.where(covered, count, 1)
+    out[..., ~covered] = fill
+    return out
+
+
 class Stitcher:
     """Accumulates tiles by their origin and returns whole images, averaging overlaps.
 
@@ -334,20 +365,7 @@ class Stitcher:
 
     def images(self) -> list[np.ndarray]:
         """The stitched ``(c, H, W)`` images (float64), in order of their ids."""
-        out = []
-        for key in sorted(self._tiles):
-            tiles = self._tiles[key]
-            c = tiles[0][2].shape[0]
-            height = max(r + t.shape[1] for r, _, t in tiles)
-            width = max(col + t.shape[2] for _, col, t in tiles)
-            total = np.zeros((c, height, width))
-            count = np.zeros((height, width))
-            for r, col, t in tiles:
-                total[:, r : r + t.shape[1], col : col + t.shape[2]] += t
-                count[r : r + t.shape[1], col : col + t.shape[2]] += 1
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out.append(np.where(count > 0, total / np.where(count > 0, count, 1), np.nan))
-        return out
+        return [average_tiles(self._tiles[key]) for key in sorted(self._tiles)]
 
 
 class ImageQualityEvaluator(Evaluator):

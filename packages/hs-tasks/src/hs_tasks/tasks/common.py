@@ -24,6 +24,7 @@ import hs_backbone
 import hs_data
 from hs_data.splits import Split
 from hs_tasks.core import Evaluator, TaskModel
+from hs_tasks.dense import average_tiles
 from hs_tasks.recipes import RecipeConfig
 
 __all__ = [
@@ -251,22 +252,7 @@ class TileAccumulator:
         """The averaged map ``(..., h, w)``; ``shape`` defaults to the extent of the tiles."""
         if not self._tiles:
             raise ValueError("TileAccumulator: no tile was added")
-        if shape is None:
-            shape = (
-                max(r + t.shape[-2] for r, _, t in self._tiles),
-                max(c + t.shape[-1] for _, c, t in self._tiles),
-            )
-        lead = self._tiles[0][2].shape[:-2]
-        total = np.zeros((*lead, *shape))
-        count = np.zeros(shape)
-        for r, c, tile in self._tiles:
-            th, tw = tile.shape[-2:]
-            total[..., r : r + th, c : c + tw] += tile
-            count[r : r + th, c : c + tw] += 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = total / count
-        out[..., count == 0] = fill
-        return out
+        return average_tiles(self._tiles, shape, fill=fill)
 
 
 @torch.no_grad()
