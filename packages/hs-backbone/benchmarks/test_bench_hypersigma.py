@@ -12,81 +12,41 @@ training mode (drop path 0.1) for forward+backward, eval mode for inference. The
 (the definitions, which the parity tests tie to the official code). Peak memory is the peak of CPU tensor
 allocations during one step (:func:`hs_attention.testing.peak_memory_bytes`).
 
-The fwd+bwd comparison runs the configurations one after the other in each round and reports the
-median over rounds of the per-round time ratios (wall clock and process CPU time) besides the best
-times, so load from other processes on a shared machine affects both alike. An informational third run,
-``upstream_equivalent``, is the reference attention with every spectral block run, as upstream's
-classifier does (this package stops after the tap that SEM uses; the outputs are identical), and a
-fourth, ``auto_bf16``, is the default configuration under ``torch.autocast("cpu", dtype=torch.bfloat16)``.
+Forward+backward: every configuration runs in a fresh process of its own (``hypersigma_step.py``: one
+warm-up step, ``STEPS`` timed steps), the configurations alternating within each of ``ROUNDS`` rounds,
+so they share neither a heap nor, on a shared machine, much of a difference in load. The report gives
+the median over rounds of the per-round ratios of the per-process median step times (wall clock and
+process CPU time) besides the best times. Informational runs: ``upstream_equivalent``, the reference
+attention with every spectral block run, as upstream's classifier does (this package stops after the
+tap that SEM uses; the outputs are identical), and ``auto_bf16`` and ``reference_bf16``, both
+configurations under ``torch.autocast("cpu", dtype=torch.bfloat16)``. The allocator matters (README,
+"Speed and memory"): the run's ``MALLOC_*``/``LD_PRELOAD`` settings are recorded.
 """
 
 from __future__ import annotations
 
-import time
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
+from hypersigma_step import BACKENDS, CONFIG, RUNS, THREADS, build
 
 import hs_backbone as hb
 from hs_attention.testing import peak_memory_bytes
 
-CONFIG = {"batch": 8, "bands": 30, "size": 33, "patch_size": 2, "num_tokens": 100}
-BACKENDS = {"auto": ("auto", "auto"), "reference": ("reference", "naive")}
-THREADS = 2
 ROUNDS = 3
+STEPS = 3
+WORKER = Path(__file__).with_name("hypersigma_step.py")
 
 
 @pytest.fixture(scope="module")
 def setup() -> tuple[hb.HyperSIGMA, torch.Tensor]:
     torch.set_num_threads(THREADS)
-    torch.manual_seed(0)
-    model = hb.create_backbone(
-        "hypersigma_base",
-        in_chans=CONFIG["bands"],
-        img_size=CONFIG["size"],
-        patch_size=CONFIG["patch_size"],
-        num_tokens=CONFIG["num_tokens"],
-    )
-    x = torch.randn(CONFIG["batch"], CONFIG["bands"], CONFIG["size"], CONFIG["size"])
-    return model, x
-
-
-def _train_step(model: hb.HyperSIGMA, x: torch.Tensor) -> None:
-    model.train()
-    out = model(x)
-    loss = sum(e.mean(dim=(2, 3)).sum() for e in out.enhanced)
-    loss.backward()
-    model.zero_grad(set_to_none=True)
-
-
-def _train_step_bf16(model: hb.HyperSIGMA, x: torch.Tensor) -> None:
-    model.train()
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        out = model(x)
-        loss = sum(e.float().mean(dim=(2, 3)).sum() for e in out.enhanced)
-    loss.backward()
-    model.zero_grad(set_to_none=True)
-
-
-def _upstream_step(model: hb.HyperSIGMA, x: torch.Tensor) -> None:
-    """What upstream's classifier computes: every spectral block runs, only the first tap is used."""
-    model.train()
-    spatial = model.spatial(x)
-    spectral = model.spectral(x)[model.spectral_level]  # all levels: all blocks
-    enhanced = model.sem(spatial, model.sem.descriptor(spectral))
-    loss = sum(e.mean(dim=(2, 3)).sum() for e in enhanced)
-    loss.backward()
-    model.zero_grad(set_to_none=True)
-
-
-RUNS = {
-    "auto": (BACKENDS["auto"], _train_step),
-    "reference": (BACKENDS["reference"], _train_step),
-    # Informational: the reference attention with upstream's full spectral branch, and the default
-    # configuration under bf16 autocast (lower precision; uses AMX/AVX-512-BF16 matmuls where present).
-    "upstream_equivalent": (BACKENDS["reference"], _upstream_step),
-    "auto_bf16": (BACKENDS["auto"], _train_step_bf16),
-}
+    return build()
 
 
 def _median(values: list[float]) -> float:
@@ -95,28 +55,35 @@ def _median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def _run_worker(name: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(WORKER), name, "--steps", str(STEPS)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(WORKER.parent), *sys.path]))},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{WORKER.name} {name} failed with exit code {done.returncode}:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.benchmark(group="hypersigma-b-cls-fwd-bwd")
-def test_forward_backward_auto_vs_reference(benchmark, setup) -> None:
-    model, x = setup
-    wall: dict[str, list[float]] = {name: [] for name in RUNS}
-    cpu: dict[str, list[float]] = {name: [] for name in RUNS}
+def test_forward_backward_auto_vs_reference(benchmark) -> None:
+    results: dict[str, list[dict]] = {name: [] for name in RUNS}
 
-    def all_runs() -> None:
-        for name, ((ssa, glob), step) in RUNS.items():
-            model.set_attention_backends(ssa=ssa, global_=glob)
-            start, start_cpu = time.perf_counter(), time.process_time()
-            step(model, x)
-            wall[name].append(time.perf_counter() - start)
-            cpu[name].append(time.process_time() - start_cpu)
+    def all_rounds() -> None:
+        for _ in range(ROUNDS):
+            for name in RUNS:
+                results[name].append(_run_worker(name))
 
-    benchmark.pedantic(all_runs, rounds=ROUNDS, warmup_rounds=1, iterations=1)
-    peaks = {}
-    for name, ((ssa, glob), step) in RUNS.items():
-        model.set_attention_backends(ssa=ssa, global_=glob)
-        peaks[name] = peak_memory_bytes(lambda step=step: step(model, x))  # type: ignore[misc]
-    model.set_attention_backends(ssa="auto", global_="auto")
-    wall = {k: v[1:] for k, v in wall.items()}  # drop the warm-up round
-    cpu = {k: v[1:] for k, v in cpu.items()}
+    benchmark.pedantic(all_rounds, rounds=1, iterations=1)
+    # Per configuration and round: the median step of that process.
+    wall = {k: [_median(r["wall"]) for r in v] for k, v in results.items()}
+    cpu = {k: [_median(r["cpu"]) for r in v] for k, v in results.items()}
+    system = {k: [_median(r["system"]) for r in v] for k, v in results.items()}
+    faults = {k: [_median(r["minor_faults"]) for r in v] for k, v in results.items()}
+    peaks = {k: max(r["peak_bytes"] for r in v) for k, v in results.items()}
 
     def paired(times: dict[str, list[float]], other: str, base: str = "auto") -> float:
         return _median([o / a for o, a in zip(times[other], times[base])])
@@ -125,9 +92,14 @@ def test_forward_backward_auto_vs_reference(benchmark, setup) -> None:
         {
             "config": CONFIG,
             "threads": THREADS,
+            "design": f"fresh process per configuration and round; {ROUNDS} rounds x {STEPS} steps",
             "wall_seconds": wall,
             "cpu_seconds": cpu,
+            "system_seconds": system,
+            "minor_page_faults": faults,
+            "wall_seconds_all_steps": {k: [r["wall"] for r in v] for k, v in results.items()},
             "peak_bytes": peaks,
+            "allocator_env": results["auto"][0]["allocator_env"],
             "speedup_wall_best": min(wall["reference"]) / min(wall["auto"]),
             "speedup_wall_paired_median": paired(wall, "reference"),
             "speedup_cpu_paired_median": paired(cpu, "reference"),
@@ -135,6 +107,9 @@ def test_forward_backward_auto_vs_reference(benchmark, setup) -> None:
             "memory_ratio": peaks["auto"] / peaks["reference"],
             "memory_ratio_vs_upstream_equivalent": peaks["auto"] / peaks["upstream_equivalent"],
             "speedup_bf16_vs_reference": paired(wall, "reference", base="auto_bf16"),
+            "speedup_bf16_same_precision": paired(wall, "reference_bf16", base="auto_bf16"),
+            "speedup_bf16_same_precision_cpu": paired(cpu, "reference_bf16", base="auto_bf16"),
+            "memory_ratio_bf16_same_precision": peaks["auto_bf16"] / peaks["reference_bf16"],
             "memory_ratio_bf16": peaks["auto_bf16"] / peaks["reference"],
         }
     )
