@@ -18,8 +18,11 @@ import argparse
 import json
 import os
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -31,11 +34,12 @@ THREADS = 2
 BACKENDS = {"auto": ("auto", "auto"), "reference": ("reference", "naive")}
 
 
-def build() -> tuple[hb.HyperSIGMA, torch.Tensor]:
-    """HyperSIGMA-B in the classification configuration, seeded weights and input (same in every process)."""
+def build(model_name: str = "hypersigma_base") -> tuple[hb.HyperSIGMA, torch.Tensor]:
+    """The model (HyperSIGMA-B by default) in the classification configuration, with seeded weights and
+    input (the same in every process)."""
     torch.manual_seed(0)
     model = hb.create_backbone(
-        "hypersigma_base",
+        model_name,
         in_chans=CONFIG["bands"],
         img_size=CONFIG["size"],
         patch_size=CONFIG["patch_size"],
@@ -85,11 +89,11 @@ RUNS: dict[str, tuple[tuple[str, str], Step]] = {
 }
 
 
-def measure(name: str, steps: int) -> dict[str, object]:
+def measure(name: str, steps: int, model_name: str = "hypersigma_base") -> dict[str, object]:
     """Warm-up step, then ``steps`` timed steps and one step under the memory profiler."""
     torch.set_num_threads(THREADS)
     (ssa, glob), step = RUNS[name]
-    model, x = build()
+    model, x = build(model_name)
     model.set_attention_backends(ssa=ssa, global_=glob)
     step(model, x)  # warm-up: kernel build, first-touch of the weights' gradients
     wall, cpu, system, faults = [], [], [], []
@@ -105,6 +109,7 @@ def measure(name: str, steps: int) -> dict[str, object]:
     peak = peak_memory_bytes(lambda: step(model, x))
     return {
         "name": name,
+        "model": model_name,
         "wall": wall,
         "cpu": cpu,
         "system": system,
@@ -118,14 +123,91 @@ def measure(name: str, steps: int) -> dict[str, object]:
     }
 
 
+def run_worker(name: str, steps: int, model_name: str = "hypersigma_base") -> dict:
+    """:func:`measure` in a fresh Python process; its JSON result."""
+    here = Path(__file__).resolve()
+    done = subprocess.run(
+        [sys.executable, str(here), name, "--steps", str(steps), "--model", model_name],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(here.parent), *sys.path]))},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{here.name} {name} failed with exit code {done.returncode}:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_rounds(rounds: int, steps: int, model_name: str = "hypersigma_base") -> dict[str, list[dict]]:
+    """``rounds`` rounds, each running every configuration of :data:`RUNS` once, in its own process."""
+    results: dict[str, list[dict]] = {name: [] for name in RUNS}
+    for _ in range(rounds):
+        for name in RUNS:
+            results[name].append(run_worker(name, steps, model_name))
+    return results
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def summarise(results: dict[str, list[dict]]) -> dict[str, object]:
+    """Per configuration and round the median step of that process; speed-ups as the median over rounds
+    of the per-round ratios; peak memory as the largest over rounds (the ``extra_info`` of the
+    benchmark, read by ``report.py``)."""
+    rounds, steps = len(results["auto"]), len(results["auto"][0]["wall"])
+    wall = {k: [_median(r["wall"]) for r in v] for k, v in results.items()}
+    cpu = {k: [_median(r["cpu"]) for r in v] for k, v in results.items()}
+    system = {k: [_median(r["system"]) for r in v] for k, v in results.items()}
+    faults = {k: [_median(r["minor_faults"]) for r in v] for k, v in results.items()}
+    peaks = {k: max(r["peak_bytes"] for r in v) for k, v in results.items()}
+
+    def paired(times: dict[str, list[float]], other: str, base: str = "auto") -> float:
+        return _median([o / a for o, a in zip(times[other], times[base], strict=True)])
+
+    return {
+        "config": CONFIG,
+        "model": results["auto"][0]["model"],
+        "threads": THREADS,
+        "design": f"fresh process per configuration and round; {rounds} rounds x {steps} steps",
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "system_seconds": system,
+        "minor_page_faults": faults,
+        "wall_seconds_all_steps": {k: [r["wall"] for r in v] for k, v in results.items()},
+        "peak_bytes": peaks,
+        "allocator_env": results["auto"][0]["allocator_env"],
+        "speedup_wall_best": min(wall["reference"]) / min(wall["auto"]),
+        "speedup_wall_paired_median": paired(wall, "reference"),
+        "speedup_cpu_paired_median": paired(cpu, "reference"),
+        "speedup_vs_upstream_equivalent_wall": paired(wall, "upstream_equivalent"),
+        "memory_ratio": peaks["auto"] / peaks["reference"],
+        "memory_ratio_vs_upstream_equivalent": peaks["auto"] / peaks["upstream_equivalent"],
+        "speedup_bf16_vs_reference": paired(wall, "reference", base="auto_bf16"),
+        "memory_ratio_bf16": peaks["auto_bf16"] / peaks["reference"],
+        "speedup_bf16_same_precision": paired(wall, "reference_bf16", base="auto_bf16"),
+        "speedup_bf16_same_precision_cpu": paired(cpu, "reference_bf16", base="auto_bf16"),
+        "memory_ratio_bf16_same_precision": peaks["auto_bf16"] / peaks["reference_bf16"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", choices=sorted(RUNS), help="configuration to time")
     parser.add_argument("--steps", type=int, default=3, help="timed steps after one warm-up step")
+    parser.add_argument(
+        "--model", default="hypersigma_base", help="hs-backbone name (the tests use test_hypersigma)"
+    )
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps: expected a positive number of steps, got {args.steps}")
-    print(json.dumps(measure(args.run, args.steps)))
+    if not hb.is_backbone(args.model):
+        parser.error(
+            f"--model: expected an hs-backbone name (hs_backbone.list_backbones()), got {args.model!r}"
+        )
+    print(json.dumps(measure(args.run, args.steps, args.model)))
 
 
 if __name__ == "__main__":
