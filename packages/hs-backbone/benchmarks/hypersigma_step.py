@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from statistics import median
 
 import torch
 
@@ -89,8 +90,10 @@ RUNS: dict[str, tuple[tuple[str, str], Step]] = {
 }
 
 
-def measure(name: str, steps: int, model_name: str = "hypersigma_base") -> dict[str, object]:
-    """Warm-up step, then ``steps`` timed steps and one step under the memory profiler."""
+def measure(
+    name: str, steps: int, model_name: str = "hypersigma_base", *, peak: bool = True
+) -> dict[str, object]:
+    """Warm-up step, then ``steps`` timed steps and (``peak``) one step under the memory profiler."""
     torch.set_num_threads(THREADS)
     (ssa, glob), step = RUNS[name]
     model, x = build(model_name)
@@ -106,7 +109,6 @@ def measure(name: str, steps: int, model_name: str = "hypersigma_base") -> dict[
         after = resource.getrusage(resource.RUSAGE_SELF)
         system.append(after.ru_stime - usage.ru_stime)
         faults.append(after.ru_minflt - usage.ru_minflt)
-    peak = peak_memory_bytes(lambda: step(model, x))
     return {
         "name": name,
         "model": model_name,
@@ -114,7 +116,7 @@ def measure(name: str, steps: int, model_name: str = "hypersigma_base") -> dict[
         "cpu": cpu,
         "system": system,
         "minor_faults": faults,
-        "peak_bytes": peak,
+        "peak_bytes": peak_memory_bytes(lambda: step(model, x)) if peak else None,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "allocator_env": {
@@ -123,11 +125,12 @@ def measure(name: str, steps: int, model_name: str = "hypersigma_base") -> dict[
     }
 
 
-def run_worker(name: str, steps: int, model_name: str = "hypersigma_base") -> dict:
+def run_worker(name: str, steps: int, model_name: str = "hypersigma_base", *, peak: bool = True) -> dict:
     """:func:`measure` in a fresh Python process; its JSON result."""
     here = Path(__file__).resolve()
     done = subprocess.run(
-        [sys.executable, str(here), name, "--steps", str(steps), "--model", model_name],
+        [sys.executable, str(here), name, "--steps", str(steps), "--model", model_name]
+        + ([] if peak else ["--no-peak"]),
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(here.parent), *sys.path]))},
@@ -139,33 +142,29 @@ def run_worker(name: str, steps: int, model_name: str = "hypersigma_base") -> di
 
 
 def run_rounds(rounds: int, steps: int, model_name: str = "hypersigma_base") -> dict[str, list[dict]]:
-    """``rounds`` rounds, each running every configuration of :data:`RUNS` once, in its own process."""
+    """``rounds`` rounds, each running every configuration of :data:`RUNS` once, in its own process.
+
+    Peak memory is deterministic, so only the first round's processes measure it."""
     results: dict[str, list[dict]] = {name: [] for name in RUNS}
-    for _ in range(rounds):
+    for index in range(rounds):
         for name in RUNS:
-            results[name].append(run_worker(name, steps, model_name))
+            results[name].append(run_worker(name, steps, model_name, peak=index == 0))
     return results
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def summarise(results: dict[str, list[dict]]) -> dict[str, object]:
     """Per configuration and round the median step of that process; speed-ups as the median over rounds
-    of the per-round ratios; peak memory as the largest over rounds (the ``extra_info`` of the
+    of the per-round ratios; peak memory from the first round (the ``extra_info`` of the
     benchmark, read by ``report.py``)."""
     rounds, steps = len(results["auto"]), len(results["auto"][0]["wall"])
-    wall = {k: [_median(r["wall"]) for r in v] for k, v in results.items()}
-    cpu = {k: [_median(r["cpu"]) for r in v] for k, v in results.items()}
-    system = {k: [_median(r["system"]) for r in v] for k, v in results.items()}
-    faults = {k: [_median(r["minor_faults"]) for r in v] for k, v in results.items()}
-    peaks = {k: max(r["peak_bytes"] for r in v) for k, v in results.items()}
+    wall = {k: [median(r["wall"]) for r in v] for k, v in results.items()}
+    cpu = {k: [median(r["cpu"]) for r in v] for k, v in results.items()}
+    system = {k: [median(r["system"]) for r in v] for k, v in results.items()}
+    faults = {k: [median(r["minor_faults"]) for r in v] for k, v in results.items()}
+    peaks = {k: v[0]["peak_bytes"] for k, v in results.items()}
 
     def paired(times: dict[str, list[float]], other: str, base: str = "auto") -> float:
-        return _median([o / a for o, a in zip(times[other], times[base], strict=True)])
+        return median([o / a for o, a in zip(times[other], times[base], strict=True)])
 
     return {
         "config": CONFIG,
@@ -200,6 +199,7 @@ def main() -> None:
     parser.add_argument(
         "--model", default="hypersigma_base", help="hs-backbone name (the tests use test_hypersigma)"
     )
+    parser.add_argument("--no-peak", action="store_true", help="skip the peak-memory step")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps: expected a positive number of steps, got {args.steps}")
@@ -207,7 +207,7 @@ def main() -> None:
         parser.error(
             f"--model: expected an hs-backbone name (hs_backbone.list_backbones()), got {args.model!r}"
         )
-    print(json.dumps(measure(args.run, args.steps, args.model)))
+    print(json.dumps(measure(args.run, args.steps, args.model, peak=not args.no_peak)))
 
 
 if __name__ == "__main__":

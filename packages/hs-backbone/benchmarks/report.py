@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from statistics import median
 
 LABELS = {
     "auto": "auto (fused SSA kernel + SDPA)",
@@ -15,12 +16,6 @@ LABELS = {
     "auto_bf16": "auto under bf16 autocast",
     "reference_bf16": "reference under bf16 autocast",
 }
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def main(path: str) -> str:
@@ -32,24 +27,20 @@ def main(path: str) -> str:
         if "wall_seconds" not in info:
             continue
         wall, cpu, peak = info["wall_seconds"], info["cpu_seconds"], info["peak_bytes"]
-        if "design" in info:
-            lines += [f"Design: {info['design']}; times are each process's median step.", ""]
+        lines += [f"Design: {info['design']}; times are each process's median step.", ""]
         lines += [
             "| forward+backward, batch 8 | wall time per round (s) | best (s) | CPU time, best (s) "
             "| of it system (s) | minor page faults | peak memory |",
             "|---|---|---|---|---|---|---|",
         ]
-        system = info.get("system_seconds")
-        faults = info.get("minor_page_faults")
+        system, faults = info["system_seconds"], info["minor_page_faults"]
         for name, label in LABELS.items():
-            if name not in wall:
-                continue
             rounds = ", ".join(f"{t:.1f}" for t in wall[name])
             best, best_cpu, mib = min(wall[name]), min(cpu[name]), peak[name] / 2**20
-            sys_s = f"{_median(system[name]):.2f}" if system else "?"
-            flt = f"{_median(faults[name]) / 1e3:.0f} k" if faults else "?"
+            sys_s, flt = median(system[name]), median(faults[name]) / 1e3
             lines.append(
-                f"| {label} | {rounds} | {best:.1f} | {best_cpu:.1f} | {sys_s} | {flt} | {mib:.0f} MiB |"
+                f"| {label} | {rounds} | {best:.1f} | {best_cpu:.1f} | {sys_s:.2f} | {flt:.0f} k "
+                f"| {mib:.0f} MiB |"
             )
         lines += [
             "",
@@ -61,16 +52,10 @@ def main(path: str) -> str:
             f"memory {info['memory_ratio_vs_upstream_equivalent']:.2f}",
             f"- auto under bf16 autocast against the float32 reference: "
             f"{info['speedup_bf16_vs_reference']:.2f}x faster, memory {info['memory_ratio_bf16']:.2f}",
-            *(
-                [
-                    f"- both under bf16 autocast (same precision): "
-                    f"{info['speedup_bf16_same_precision']:.2f}x faster (wall), "
-                    f"{info['speedup_bf16_same_precision_cpu']:.2f}x (CPU time), "
-                    f"memory {info['memory_ratio_bf16_same_precision']:.2f}"
-                ]
-                if "speedup_bf16_same_precision" in info
-                else []
-            ),
+            f"- both under bf16 autocast (same precision): "
+            f"{info['speedup_bf16_same_precision']:.2f}x faster (wall), "
+            f"{info['speedup_bf16_same_precision_cpu']:.2f}x (CPU time), "
+            f"memory {info['memory_ratio_bf16_same_precision']:.2f}",
             "",
         ]
     rows = [b for b in data["benchmarks"] if "patches_per_second" in b["extra_info"]]
@@ -87,8 +72,7 @@ def main(path: str) -> str:
             )
     machine = data.get("machine_info", {})
     allocator = next(
-        (b["extra_info"]["allocator_env"] for b in data["benchmarks"] if "allocator_env" in b["extra_info"]),
-        None,
+        b["extra_info"]["allocator_env"] for b in data["benchmarks"] if "allocator_env" in b["extra_info"]
     )
     lines += [
         "",

@@ -39,6 +39,8 @@ def test_measure_in_process_records_every_field(step: ModuleType) -> None:
     assert len(result["wall"]) == len(result["cpu"]) == len(result["system"]) == 2
     assert all(t > 0 for t in result["wall"]) and result["peak_bytes"] > 0
     assert all(f >= 0 for f in result["minor_faults"])
+    # Later rounds skip the (deterministic) peak-memory step.
+    assert step.measure("auto", steps=1, model_name="test_hypersigma", peak=False)["peak_bytes"] is None
 
 
 def test_fresh_processes_summary_and_report(step: ModuleType, tmp_path: Path) -> None:
