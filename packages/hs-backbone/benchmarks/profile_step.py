@@ -37,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", choices=sorted(RUNS), help="configuration to profile")
     parser.add_argument("--rows", type=int, default=25, help="operators to list")
+    parser.add_argument("--shapes", action="store_true", help="also list the operators per input shape")
     args = parser.parse_args()
     torch.set_num_threads(THREADS)
     (ssa, glob), step = RUNS[args.run]
@@ -44,10 +45,13 @@ def main() -> None:
     model.set_attention_backends(ssa=ssa, global_=glob)
     step(model, x)
     step(model, x)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=args.shapes) as prof:
         step(model, x)
     averages = prof.key_averages()
     print(averages.table(sort_by="self_cpu_time_total", row_limit=args.rows))
+    if args.shapes:
+        by_shape = prof.key_averages(group_by_input_shape=True)
+        print(by_shape.table(sort_by="self_cpu_time_total", row_limit=args.rows))
     total = sum(e.self_cpu_time_total for e in averages)
     gemm = sum(e.self_cpu_time_total for e in averages if e.key in GEMM)
     attention = sum(
