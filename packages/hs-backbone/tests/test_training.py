@@ -306,15 +306,81 @@ def test_gradient_accumulation_matches_one_large_batch_and_resumes(tmp_path: Pat
         TrainConfig(epochs=1, steps_per_epoch=1, accum_steps=0)
 
 
-def test_a_stale_rng_file_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_missing_rng_file_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     _, trainer, loader = _regression_setup(tmp_path, batch=8, accum=1, epochs=1)
     trainer.fit(loader)
-    rng = load_checkpoint(tmp_path / "rng.rank0.pt")
-    atomic_save(rng | {"global_step": 2}, tmp_path / "rng.rank0.pt")  # as if its last write had failed
+    assert sorted(f.name for f in tmp_path.glob("rng.*")) == ["rng.rank0.step6.pt"]  # older ones deleted
+    (tmp_path / "rng.rank0.step6.pt").rename(tmp_path / "rng.rank0.step4.pt")
     _, again, loader = _regression_setup(tmp_path, batch=8, accum=1, epochs=2)
     with caplog.at_level("WARNING", logger="hs_backbone.training.loop"):
         again.fit(loader)
-    assert "rng.rank0.pt is from step 2 but" in caplog.text
+    assert "rng.rank0.step6.pt is missing (found: rng.rank0.step4.pt)" in caplog.text
+
+
+def _dropout_setup(out_dir: Path):
+    """A model whose steps draw from the global RNG (dropout), so a resume restoring the wrong random
+    state diverges from the uninterrupted run."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 16), nn.Dropout(0.5), nn.Linear(16, 2)).double()
+    gen = torch.Generator().manual_seed(2)
+    data = TensorDataset(
+        torch.randn(32, 5, generator=gen, dtype=torch.float64),
+        torch.randn(32, 2, generator=gen, dtype=torch.float64),
+    )
+    cfg = TrainConfig(epochs=2, steps_per_epoch=4, out_dir=str(out_dir), checkpoint_every=1, progress=False)
+
+    def step_fn(m, b):
+        return nn.functional.mse_loss(m(b[0]), b[1]), {}
+
+    def loader(epoch: int, start: int):
+        return epoch_loader(data, batch_size=8, epoch=epoch, start_batch=start, seed=5)
+
+    return model, Trainer(model, step_fn, build_adamw(model, lr=1e-2), cfg), loader
+
+
+@pytest.mark.parametrize("dies_at", ["rng file", "last.pt", "deleting old rng files"])
+def test_a_kill_inside_a_checkpoint_write_resumes_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies_at: str
+) -> None:
+    """A checkpoint is two files (last.pt and this rank's RNG state); dying between any two of its
+    writes must still resume to the uninterrupted run's parameters."""
+    import hs_backbone.training.loop as loop
+
+    model_a, trainer_a, loader_a = _dropout_setup(tmp_path / "a")
+    trainer_a.fit(loader_a)
+
+    _, trainer_b, loader_b = _dropout_setup(tmp_path / "b")
+    real_save, real_unlink = loop.atomic_save, Path.unlink
+
+    def save(obj, path, *args, **kwargs):
+        target = Path(path).name
+        if trainer_b.global_step == 5 and (
+            (dies_at == "rng file" and target.startswith("rng."))
+            or (dies_at == "last.pt" and target == "last.pt")
+        ):
+            raise _Kill
+        return real_save(obj, path, *args, **kwargs)
+
+    def unlink(self, *args, **kwargs):
+        if dies_at == "deleting old rng files" and trainer_b.global_step == 5:
+            raise _Kill
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "atomic_save", save)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(_Kill):
+        trainer_b.fit(loader_b)
+    monkeypatch.undo()
+    written = load_checkpoint(tmp_path / "b" / "last.pt")["trainer"]["global_step"]
+    assert written == (5 if dies_at == "deleting old rng files" else 4)
+
+    torch.manual_seed(1234)  # a fresh process starts with another global random state
+    model_c, trainer_c, loader_c = _dropout_setup(tmp_path / "b")
+    trainer_c.fit(loader_c)
+    assert trainer_c.global_step == trainer_a.global_step == 8
+    for (name, a), c in zip(model_a.state_dict().items(), model_c.state_dict().values()):
+        assert torch.equal(a, c), name
+    assert sorted(f.name for f in (tmp_path / "b").glob("rng.*")) == ["rng.rank0.step8.pt"]
 
 
 def _free_port() -> int:

@@ -77,7 +77,7 @@ def test_a_killed_run_resumes_step_for_step(scenes, tmp_path: Path) -> None:
 def _kill_after_step(proc: subprocess.Popen, out: Path, step: int) -> None:
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
-        if (out / "last.pt").is_file() and (out / "rng.rank0.pt").is_file():
+        if (out / "last.pt").is_file():
             try:
                 if load_checkpoint(out / "last.pt")["trainer"]["global_step"] >= step:
                     break

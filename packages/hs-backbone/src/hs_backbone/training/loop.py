@@ -17,6 +17,10 @@ state; all ranks resume from the same step. A sharded model's checkpoint holds t
 model and optimiser state, gathered with ``torch.distributed.checkpoint.state_dict`` (a collective
 every rank joins), so it loads into any number of processes.
 
+A checkpoint is ``last.pt`` plus one RNG file per rank, named by step (``rng.rank<r>.step<s>.pt``).
+The RNG files are written before ``last.pt`` and the older ones deleted only after it, so a kill
+between two writes leaves the RNG files of whichever ``last.pt`` survived.
+
 Gradient accumulation (``accum_steps``): each optimiser step consumes ``accum_steps`` batches, whose
 losses are averaged (each backward gets ``loss / accum_steps``; DDP and FSDP skip the gradient
 all-reduce on all but the last). ``steps_per_epoch`` counts optimiser steps; the resume position
@@ -29,6 +33,7 @@ import contextlib
 import itertools
 import logging
 import math
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -294,19 +299,41 @@ class Trainer:
             "config": asdict(self.config),
         }
 
+    def _rng_path(self, step: int) -> Path:
+        assert self.checkpoint_path is not None
+        return self.checkpoint_path.with_name(f"rng.rank{self.rank}.step{step}.pt")
+
+    def _rng_files(self) -> dict[int, Path]:
+        """This rank's RNG files by the step they were written at."""
+        assert self.checkpoint_path is not None
+        pattern = re.compile(rf"rng\.rank{self.rank}\.step(\d+)\.pt")
+        found = {}
+        for f in self.checkpoint_path.parent.glob(f"rng.rank{self.rank}.step*.pt"):
+            match = pattern.fullmatch(f.name)
+            if match:
+                found[int(match.group(1))] = f
+        return found
+
     def save_checkpoint(self) -> None:
+        """Write this rank's RNG state for the current step, then ``last.pt``, then delete the RNG
+        files of other steps: killed anywhere in between, the RNG file of the step that ``last.pt``
+        records still exists, so the resumed run is the uninterrupted one."""
         path = self.checkpoint_path
         if path is None:
             return
+        step = self.global_step
+        atomic_save(capture_rng_state() | {"global_step": step}, self._rng_path(step))
+        if self.world_size > 1:
+            torch.distributed.barrier()  # every rank's RNG file of this step exists before last.pt
         if self.rank == 0 or self._sharded():
             state = self.state_dict()  # a collective for sharded models
             if self.rank == 0:
                 atomic_save(state, path)
-        # The RNG file records its step, so a resume can tell a stale one (a write that failed).
-        rng = capture_rng_state() | {"global_step": self.global_step}
-        atomic_save(rng, path.with_name(f"rng.rank{self.rank}.pt"))
         if self.world_size > 1:
-            torch.distributed.barrier()
+            torch.distributed.barrier()  # last.pt of this step exists before older RNG files go
+        for other, f in self._rng_files().items():
+            if other != step:
+                f.unlink(missing_ok=True)
 
     def _resume(self) -> bool:
         path = self.checkpoint_path
@@ -339,19 +366,18 @@ class Trainer:
         for cb, cb_state in zip(self.callbacks, state.get("callbacks", [])):
             if cb_state is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(cb_state)
-        rng = path.with_name(f"rng.rank{self.rank}.pt")
+        rng = self._rng_path(self.global_step)
         if rng.is_file():
-            rng_state = load_checkpoint(rng)
-            if rng_state.get("global_step", self.global_step) != self.global_step:
-                log.warning(
-                    "%s is from step %s but %s from step %d (an interrupted write); the random state "
-                    "is restored from it anyway, so the resumed run may differ from an uninterrupted one",
-                    rng,
-                    rng_state.get("global_step"),
-                    path,
-                    self.global_step,
-                )
-            restore_rng_state(rng_state)
+            restore_rng_state(load_checkpoint(rng))
+        else:
+            others = sorted(f.name for f in self._rng_files().values())
+            log.warning(
+                "%s is missing (found: %s), so the random state of step %d is not restored; the "
+                "resumed run may differ from an uninterrupted one",
+                rng,
+                ", ".join(others) or f"no RNG file of rank {self.rank}",
+                self.global_step,
+            )
         log.info(
             "resumed %s at epoch %d, batch %d (step %d)",
             path,
