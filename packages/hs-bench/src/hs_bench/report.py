@@ -192,6 +192,14 @@ class Leaderboard:
     def datasets(self, task: str) -> list[str]:
         return list(dict.fromkeys(r.dataset for r in self.rows if r.task == task))
 
+    def metric_columns(self, task: str) -> list[str]:
+        """The metric columns of a task's detail table: its main metric first, then the others in the
+        order the rows report them, at most 10."""
+        rows = [r for r in self.rows if r.task == task]
+        names = list(dict.fromkeys(k for r in rows for k in r.metrics))
+        main = rows[0].main_metric
+        return [main, *[m for m in names if m != main]][:10]
+
     def paper(self, task: str, dataset: str) -> PaperNumber | None:
         row = next((r for r in self.rows if (r.task, r.dataset) == (task, dataset)), None)
         return paper_number(row.data_task if row else None, dataset)
@@ -362,9 +370,7 @@ def render_markdown(lb: Leaderboard, plots: Mapping[str, str]) -> str:
         out.append("")
     for task in lb.tasks():
         rows = [r for r in lb.rows if r.task == task]
-        metric_names = list(dict.fromkeys(k for r in rows for k in r.metrics))
-        main = rows[0].main_metric
-        metric_names = [main, *[m for m in metric_names if m != main]][:10]
+        main, metric_names = rows[0].main_metric, lb.metric_columns(task)
         out += [f"## {task}", ""]
         out.append(
             f"Main metric `{main}` ({'higher' if rows[0].higher_is_better else 'lower'} is better); "
@@ -554,9 +560,7 @@ def render_html(lb: Leaderboard, plots: Mapping[str, str]) -> str:
         out.append("</table>")
     for task in lb.tasks():
         rows = [r for r in lb.rows if r.task == task]
-        metric_names = list(dict.fromkeys(k for r in rows for k in r.metrics))
-        main = rows[0].main_metric
-        metric_names = [main, *[m for m in metric_names if m != main]][:10]
+        main, metric_names = rows[0].main_metric, lb.metric_columns(task)
         out.append(f"<h2>{_e(task)}</h2>")
         out.append(
             f"<p>Main metric <code>{_e(main)}</code> ({'higher' if rows[0].higher_is_better else 'lower'} is "
